@@ -1,0 +1,378 @@
+// Package inventory lists the third-party packages inside a Lambda deployment
+// package, a layer or a directory, using osv-scalibr's extractors over a
+// read-only view of the zip (nothing is unpacked to disk).
+package inventory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/google/osv-scalibr/extractor"
+	"github.com/google/osv-scalibr/extractor/filesystem"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/requirements"
+	scalibrfs "github.com/google/osv-scalibr/fs"
+	scalibrlog "github.com/google/osv-scalibr/log"
+	"github.com/google/osv-scalibr/plugin"
+	"github.com/google/osv-scalibr/stats"
+
+	"github.com/lambdascan/lambdascan/shared/archive"
+)
+
+// Origin kinds: where the package sits at run time.
+const (
+	OriginFunction = "function" // /var/task
+	OriginLayer    = "layer"    // /opt
+)
+
+// Origin says whether a package came from the function's own code or from a layer.
+type Origin struct {
+	Kind  string `json:"kind"`
+	Layer string `json:"layer,omitempty"` // layer version ARN or file name
+}
+
+// Root is the directory the origin is mounted at in the Lambda environment.
+func (o Origin) Root() string {
+	if o.Kind == OriginLayer {
+		return "/opt"
+	}
+	return "/var/task"
+}
+
+// Package is one third-party package found in a target.
+type Package struct {
+	Ecosystem  string   `json:"ecosystem"`
+	Name       string   `json:"name"`
+	Version    string   `json:"version"`
+	PURL       string   `json:"purl"`
+	Paths      []string `json:"paths"`
+	Origin     Origin   `json:"origin"`
+	Extractors []string `json:"extractors"`
+	// Bundled marks a package recovered heuristically from bundled JavaScript.
+	Bundled bool `json:"bundled,omitempty"`
+}
+
+// Problem codes: each is a reason for a partial result.
+const (
+	CodeUnsafePath     = "unsafe_path"
+	CodeSymlink        = "symlink_entry"
+	CodeZipBomb        = "zip_bomb_limit"
+	CodeEntryTooLarge  = "entry_too_large"
+	CodeCorruptEntry   = "corrupt_entry"
+	CodeExtractorError = "extractor_error"
+	CodeBundled        = "bundled"
+)
+
+// Problem is a reason the inventory may be incomplete.
+type Problem struct {
+	Code   string `json:"code"`
+	Path   string `json:"path,omitempty"`
+	Detail string `json:"detail"`
+}
+
+// Source is one thing to inventory: a zip or a directory, with its origin.
+type Source struct {
+	Path   string
+	Origin Origin
+}
+
+// Result is the inventory of one or more sources.
+type Result struct {
+	Packages []Package `json:"packages"`
+	Problems []Problem `json:"problems,omitempty"`
+	Notes    []string  `json:"notes,omitempty"`
+	// Raw keeps osv-scalibr's packages for SBOM conversion, keyed like Packages.
+	Raw []*extractor.Package `json:"-"`
+}
+
+// Named errors for targets that cannot be read at all.
+var (
+	ErrTargetNotFound = errors.New("target not found")
+	ErrUnsupported    = errors.New("unsupported target")
+)
+
+// Options tune a scan. The zero value uses archive.DefaultLimits.
+type Options struct {
+	Limits *archive.Limits
+}
+
+// Scan inventories every source and merges the results.
+func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
+	lim := archive.DefaultLimits()
+	if opt.Limits != nil {
+		lim = *opt.Limits
+	}
+	res := &Result{}
+	for _, src := range sources {
+		if err := scanOne(ctx, src, lim, res); err != nil {
+			return nil, err
+		}
+	}
+	res.Packages, res.Raw = merge(res.Packages, res.Raw)
+	if len(res.Packages) == 0 && !hasCode(res.Problems, CodeBundled) {
+		res.Notes = append(res.Notes, "0 packages: no lockfile, installed package metadata, jar or binary with build info was found")
+	}
+	return res, nil
+}
+
+func hasCode(ps []Problem, code string) bool {
+	for _, p := range ps {
+		if p.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+func scanOne(ctx context.Context, src Source, lim archive.Limits, res *Result) error {
+	st, err := os.Stat(src.Path)
+	if err != nil {
+		return fmt.Errorf("%w: %s", ErrTargetNotFound, src.Path)
+	}
+	var fsys scalibrfs.FS
+	var zfs *archive.FS
+	if st.IsDir() {
+		fsys = scalibrfs.DirFS(src.Path)
+	} else {
+		f, err := os.Open(src.Path)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrTargetNotFound, err)
+		}
+		defer f.Close()
+		zfs, err = archive.Open(f, st.Size(), lim)
+		if err != nil {
+			return err
+		}
+		fsys = zfs
+	}
+	return ScanFS(ctx, fsys, src.Origin, lim, res)
+}
+
+// ScanFS inventories one filesystem (a zip view or a directory) into res.
+func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.Limits, res *Result) error {
+	exts, err := newExtractors(lim.MaxEntryBytes)
+	if err != nil {
+		return err
+	}
+	inv, statuses, err := filesystem.Run(ctx, &filesystem.Config{
+		Extractors: exts,
+		ScanRoots:  []*scalibrfs.ScanRoot{{FS: fsys}},
+		Stats:      stats.NoopCollector{},
+		// A directory target may hold symlinks that point outside it; never follow.
+		ReadSymlinks: false,
+	})
+	if err != nil {
+		return fmt.Errorf("inventory: walking package: %w", err)
+	}
+	for _, s := range statuses {
+		if s.Status != nil && s.Status.Status == plugin.ScanStatusFailed {
+			res.Problems = append(res.Problems, Problem{Code: CodeExtractorError, Detail: s.Name + ": " + s.Status.FailureReason})
+		}
+	}
+	if zfs, ok := fsys.(*archive.FS); ok {
+		for _, p := range zfs.Problems() {
+			res.Problems = append(res.Problems, Problem{Code: archiveCode(p.Err), Path: p.Path, Detail: p.Err.Error()})
+		}
+	}
+	for _, p := range inv.Packages {
+		pkg, ok := convert(p, origin)
+		if !ok {
+			continue
+		}
+		res.Packages = append(res.Packages, pkg)
+		res.Raw = append(res.Raw, p)
+	}
+	bundled, err := scanBundles(fsys, origin)
+	if err != nil {
+		return err
+	}
+	if len(bundled.files) > 0 {
+		res.Packages = append(res.Packages, bundled.pkgs...)
+		for range bundled.pkgs {
+			res.Raw = append(res.Raw, nil)
+		}
+		res.Problems = append(res.Problems, Problem{
+			Code:   CodeBundled,
+			Path:   strings.Join(bundled.files, ","),
+			Detail: fmt.Sprintf("bundled: inventory may be incomplete (%d packages recovered from bundled JavaScript)", len(bundled.pkgs)),
+		})
+	}
+	return nil
+}
+
+func archiveCode(err error) string {
+	switch {
+	case errors.Is(err, archive.ErrUnsafePath):
+		return CodeUnsafePath
+	case errors.Is(err, archive.ErrSymlinkEntry):
+		return CodeSymlink
+	case errors.Is(err, archive.ErrZipBomb):
+		return CodeZipBomb
+	case errors.Is(err, archive.ErrEntryTooLarge):
+		return CodeEntryTooLarge
+	default:
+		return CodeCorruptEntry
+	}
+}
+
+// convert maps an osv-scalibr package to ours; false drops it (not shipped or
+// not matchable by design, see the comments).
+func convert(p *extractor.Package, origin Origin) (Package, bool) {
+	eco := p.Ecosystem().String()
+	if eco == "" || p.Name == "" {
+		return Package{}, false
+	}
+	switch m := p.Metadata.(type) {
+	case *requirements.Metadata:
+		// Only exact pins say what is installed; ">=1.0" says nothing.
+		if m.VersionComparator != "==" && m.VersionComparator != "===" {
+			return Package{}, false
+		}
+	}
+	if isDevOnly(p) {
+		// A lockfile's devDependencies are not deployed (npm ci --omit=dev);
+		// if one was, node_modules/<name>/package.json reports it anyway.
+		return Package{}, false
+	}
+	name := p.Name
+	if eco == "Go" && name == "go" {
+		// The Go toolchain is matched in OSV as the "stdlib" module.
+		name = "stdlib"
+		p.Name = "stdlib"
+	}
+	purl := ""
+	if u := p.PURL(); u != nil {
+		u.Qualifiers = nil // drop ?source=... noise; the path is reported separately
+		purl = u.String()
+	}
+	paths := make([]string, 0, len(p.Location.Related)+1)
+	if d := p.Location.PathOrEmpty(); d != "" {
+		paths = append(paths, path.Join(origin.Root(), d))
+	}
+	return Package{
+		Ecosystem:  eco,
+		Name:       name,
+		Version:    p.Version,
+		PURL:       purl,
+		Paths:      paths,
+		Origin:     origin,
+		Extractors: append([]string(nil), p.Plugins...),
+	}, true
+}
+
+func isDevOnly(p *extractor.Package) bool {
+	if len(p.Plugins) > 0 && p.Plugins[0] != packagelockjson.Name {
+		return false
+	}
+	type depGroups interface{ DepGroups() []string }
+	dg, ok := p.Metadata.(depGroups)
+	if !ok {
+		return false
+	}
+	groups := dg.DepGroups()
+	return len(groups) > 0 && groups[0] == "dev" && len(groups) == 1
+}
+
+var pep503 = regexp.MustCompile(`[-_.]+`)
+
+// NormalizeName gives the name a package is looked up by in the vuln index.
+func NormalizeName(ecosystem, name string) string {
+	switch ecosystem {
+	case "PyPI":
+		return strings.ToLower(pep503.ReplaceAllString(name, "-"))
+	case "NuGet", "Packagist":
+		return strings.ToLower(name)
+	}
+	return name
+}
+
+// merge folds the same package (ecosystem, normalized name, version, origin)
+// found by several extractors or files into one, keeping every path.
+func merge(pkgs []Package, raw []*extractor.Package) ([]Package, []*extractor.Package) {
+	type key struct{ eco, name, ver, kind, layer string }
+	idx := map[key]int{}
+	var out []Package
+	var outRaw []*extractor.Package
+	for i, p := range pkgs {
+		k := key{p.Ecosystem, NormalizeName(p.Ecosystem, p.Name), p.Version, p.Origin.Kind, p.Origin.Layer}
+		if j, ok := idx[k]; ok {
+			q := &out[j]
+			q.Paths = union(q.Paths, p.Paths)
+			q.Extractors = union(q.Extractors, p.Extractors)
+			q.Bundled = q.Bundled && p.Bundled
+			if outRaw[j] == nil {
+				outRaw[j] = raw[i]
+			}
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, p)
+		outRaw = append(outRaw, raw[i])
+	}
+	order := make([]int, len(out))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		x, y := out[order[a]], out[order[b]]
+		if x.Ecosystem != y.Ecosystem {
+			return x.Ecosystem < y.Ecosystem
+		}
+		if x.Name != y.Name {
+			return x.Name < y.Name
+		}
+		if x.Version != y.Version {
+			return x.Version < y.Version
+		}
+		return x.Origin.Layer < y.Origin.Layer
+	})
+	sp := make([]Package, len(out))
+	sr := make([]*extractor.Package, len(out))
+	for i, o := range order {
+		sp[i], sr[i] = out[o], outRaw[o]
+	}
+	return sp, sr
+}
+
+func union(a, b []string) []string {
+	for _, s := range b {
+		found := false
+		for _, t := range a {
+			if s == t {
+				found = true
+				break
+			}
+		}
+		if !found {
+			a = append(a, s)
+		}
+	}
+	sort.Strings(a)
+	return a
+}
+
+var _ fs.FS = (*archive.FS)(nil)
+
+// quietLogger keeps osv-scalibr's progress lines out of the CLI's output and
+// the Lambda logs; its warnings and errors surface as slog debug records and,
+// where they matter, as Problems through plugin statuses.
+type quietLogger struct{}
+
+func (quietLogger) Errorf(f string, a ...any) { slog.Debug("scalibr: " + fmt.Sprintf(f, a...)) }
+func (quietLogger) Warnf(f string, a ...any)  { slog.Debug("scalibr: " + fmt.Sprintf(f, a...)) }
+func (quietLogger) Infof(string, ...any)      {}
+func (quietLogger) Debugf(string, ...any)     {}
+func (quietLogger) Error(a ...any)            { slog.Debug("scalibr: " + fmt.Sprint(a...)) }
+func (quietLogger) Warn(a ...any)             { slog.Debug("scalibr: " + fmt.Sprint(a...)) }
+func (quietLogger) Info(...any)               {}
+func (quietLogger) Debug(...any)              {}
+
+func init() { scalibrlog.SetLogger(quietLogger{}) }

@@ -28,7 +28,7 @@ var (
 	// "/*! lodash v4.17.15 |" and " * @license React v16.13.1"
 	reBanner = regexp.MustCompile(`(?:/\*!|@license)\s+((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)\s+v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b`)
 	// Embedded package.json data: {"name":"x","version":"1.2.3"
-	rePkgJSON = regexp.MustCompile(`["']?name["']?\s*:\s*["']((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)["']\s*,\s*["']?version["']?\s*:\s*["'](\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)["']`)
+	rePkgJSON      = regexp.MustCompile(`["']?name["']?\s*:\s*["']((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)["']\s*,\s*["']?version["']?\s*:\s*["'](\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)["']`)
 	reSectionStart = regexp.MustCompile(`(?m)^\s*// (node_modules/\S+)$`)
 )
 

@@ -11,7 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
-	"regexp"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -25,6 +25,7 @@ import (
 	"github.com/google/osv-scalibr/stats"
 
 	"github.com/lambdascan/lambdascan/shared/archive"
+	"github.com/lambdascan/lambdascan/shared/ecosystem"
 )
 
 // Origin kinds: where the package sits at run time.
@@ -79,6 +80,7 @@ type Problem struct {
 }
 
 // Source is one thing to inventory: a zip or a directory, with its origin.
+// An empty Origin.Kind means: a layer if the top level is the /opt layout.
 type Source struct {
 	Path   string
 	Origin Origin
@@ -153,7 +155,34 @@ func scanOne(ctx context.Context, src Source, lim archive.Limits, res *Result) e
 		}
 		fsys = zfs
 	}
-	return ScanFS(ctx, fsys, src.Origin, lim, res)
+	origin := src.Origin
+	if origin.Kind == "" {
+		origin = guessOrigin(fsys, src.Path)
+	}
+	return ScanFS(ctx, fsys, origin, lim, res)
+}
+
+// layerDirs are the top-level folders of the /opt layout Lambda layers use.
+var layerDirs = map[string]bool{"nodejs": true, "python": true, "java": true, "ruby": true, "bin": true, "lib": true, "etc": true, "extensions": true}
+
+// guessOrigin treats a package whose top level is only /opt layout folders as
+// a layer (named after its file); anything else is function code.
+func guessOrigin(fsys fs.ReadDirFS, p string) Origin {
+	ents, err := fsys.ReadDir(".")
+	if err != nil || len(ents) == 0 {
+		return Origin{Kind: OriginFunction}
+	}
+	langDir := false
+	for _, e := range ents {
+		if !e.IsDir() || !layerDirs[e.Name()] {
+			return Origin{Kind: OriginFunction}
+		}
+		langDir = langDir || (e.Name() != "bin" && e.Name() != "lib" && e.Name() != "etc")
+	}
+	if !langDir {
+		return Origin{Kind: OriginFunction}
+	}
+	return Origin{Kind: OriginLayer, Layer: path.Base(filepath.ToSlash(p))}
 }
 
 // ScanFS inventories one filesystem (a zip view or a directory) into res.
@@ -281,18 +310,6 @@ func isDevOnly(p *extractor.Package) bool {
 	return len(groups) > 0 && groups[0] == "dev" && len(groups) == 1
 }
 
-var pep503 = regexp.MustCompile(`[-_.]+`)
-
-// NormalizeName gives the name a package is looked up by in the vuln index.
-func NormalizeName(ecosystem, name string) string {
-	switch ecosystem {
-	case "PyPI":
-		return strings.ToLower(pep503.ReplaceAllString(name, "-"))
-	case "NuGet", "Packagist":
-		return strings.ToLower(name)
-	}
-	return name
-}
 
 // merge folds the same package (ecosystem, normalized name, version, origin)
 // found by several extractors or files into one, keeping every path.
@@ -302,7 +319,7 @@ func merge(pkgs []Package, raw []*extractor.Package) ([]Package, []*extractor.Pa
 	var out []Package
 	var outRaw []*extractor.Package
 	for i, p := range pkgs {
-		k := key{p.Ecosystem, NormalizeName(p.Ecosystem, p.Name), p.Version, p.Origin.Kind, p.Origin.Layer}
+		k := key{p.Ecosystem, ecosystem.NormalizeName(p.Ecosystem, p.Name), p.Version, p.Origin.Kind, p.Origin.Layer}
 		if j, ok := idx[k]; ok {
 			q := &out[j]
 			q.Paths = union(q.Paths, p.Paths)

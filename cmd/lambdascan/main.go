@@ -1,0 +1,53 @@
+// Command lambdascan scans Lambda deployment packages for known
+// vulnerabilities and manages the local OSV index.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
+}
+
+const usage = `usage:
+  lambdascan scan [--db FILE] [--format table|json|sarif|cyclonedx|spdx] [--output FILE]
+                  [--fail-on low|medium|high|critical] [--layer ZIP]... TARGET
+  lambdascan db build --from DIR|URL [--from ...] [--ecosystems a,b] --out FILE
+  lambdascan db info [FILE]
+  lambdascan db update [--from URL] [--ecosystems a,b] [--out FILE]
+  lambdascan version
+`
+
+// Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 error.
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitError    = 2
+)
+
+func run(ctx context.Context, args []string) int {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return exitError
+	}
+	switch args[0] {
+	case "scan":
+		return cmdScan(ctx, args[1:], os.Stdout, os.Stderr)
+	case "db":
+		return cmdDB(ctx, args[1:], os.Stdout, os.Stderr)
+	case "version", "--version":
+		return cmdVersion(os.Stdout)
+	case "help", "-h", "--help":
+		fmt.Fprint(os.Stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(os.Stderr, "lambdascan: unknown command %q\n%s", args[0], usage)
+	return exitError
+}

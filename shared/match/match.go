@@ -1,0 +1,245 @@
+// Package match decides which advisories affect which packages, comparing
+// versions with osv-scalibr's semantic package (never our own comparator).
+package match
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/google/osv-scalibr/semantic"
+
+	"github.com/lambdascan/lambdascan/shared/ecosystem"
+	"github.com/lambdascan/lambdascan/shared/inventory"
+	"github.com/lambdascan/lambdascan/shared/vulndb"
+)
+
+// Finding is one advisory affecting one package.
+type Finding struct {
+	ID           string            `json:"id"`
+	Aliases      []string          `json:"aliases,omitempty"`
+	Summary      string            `json:"summary,omitempty"`
+	URL          string            `json:"url,omitempty"`
+	Severity     Severity          `json:"severity"`
+	FixedVersion string            `json:"fixed_version,omitempty"`
+	Package      inventory.Package `json:"package"`
+}
+
+// Skip says why a package could not be matched.
+type Skip struct {
+	Package inventory.Package `json:"package"`
+	Reason  string            `json:"reason"`
+}
+
+// Lookuper is the part of the vuln index matching needs.
+type Lookuper interface {
+	Lookup(ecosystem, name string) ([]vulndb.Advisory, error)
+}
+
+// Packages matches every package against the index. Packages whose version
+// cannot be compared are returned as skips, never silently dropped.
+func Packages(db Lookuper, pkgs []inventory.Package) ([]Finding, []Skip, error) {
+	var out []Finding
+	var skips []Skip
+	for _, p := range pkgs {
+		if p.Version == "" || p.Version == "(devel)" {
+			skips = append(skips, Skip{Package: p, Reason: "no version"})
+			continue
+		}
+		advs, err := db.Lookup(p.Ecosystem, p.Name)
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(advs) == 0 {
+			continue
+		}
+		v, err := semantic.Parse(p.Version, ecosystem.Base(p.Ecosystem))
+		if err != nil {
+			skips = append(skips, Skip{Package: p, Reason: fmt.Sprintf("version %q not comparable: %v", p.Version, err)})
+			continue
+		}
+		for _, adv := range advs {
+			hit, aff, fixed := Affects(adv, p, v)
+			if !hit {
+				continue
+			}
+			out = append(out, Finding{
+				ID: adv.ID, Aliases: adv.Aliases, Summary: adv.Summary, URL: adv.URL,
+				Severity: severityOf(adv, aff), FixedVersion: fixed, Package: p,
+			})
+		}
+	}
+	Sort(out)
+	return out, skips, nil
+}
+
+// Sort orders findings by severity (highest first), then score, package, id.
+func Sort(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if ra, rb := Rank(a.Severity.Level), Rank(b.Severity.Level); ra != rb {
+			return ra > rb
+		}
+		if a.Severity.Score != b.Severity.Score {
+			return a.Severity.Score > b.Severity.Score
+		}
+		if a.Package.Name != b.Package.Name {
+			return a.Package.Name < b.Package.Name
+		}
+		if a.Package.Version != b.Package.Version {
+			return a.Package.Version < b.Package.Version
+		}
+		return a.ID < b.ID
+	})
+}
+
+// Affects reports whether the advisory affects package p at parsed version v,
+// the affected entry that matched, and the nearest fixed version above v.
+func Affects(adv vulndb.Advisory, p inventory.Package, v semantic.Version) (bool, *vulndb.Affected, string) {
+	hit := false
+	var hitAff *vulndb.Affected
+	var fixes []string
+	for i := range adv.Affected {
+		a := &adv.Affected[i]
+		if !sameEcosystem(a.Ecosystem, p.Ecosystem) ||
+			ecosystem.NormalizeName(a.Ecosystem, a.Name) != ecosystem.NormalizeName(p.Ecosystem, p.Name) {
+			continue
+		}
+		affected := inVersions(a.Versions, p.Version, v)
+		// Every range is evaluated on its own, whatever its position: a GIT
+		// range listed first must not hide the ECOSYSTEM range after it.
+		for _, r := range a.Ranges {
+			if r.Type != "ECOSYSTEM" && r.Type != "SEMVER" {
+				continue
+			}
+			in, fixed := inRange(r, ecosystem.Base(p.Ecosystem), v)
+			if in {
+				affected = true
+				fixes = append(fixes, fixed...)
+			}
+		}
+		if affected && !hit {
+			hit, hitAff = true, a
+		}
+	}
+	if !hit {
+		return false, nil, ""
+	}
+	return true, hitAff, nearest(fixes, ecosystem.Base(p.Ecosystem))
+}
+
+// sameEcosystem: "Debian:12" data applies to a "Debian:12" package; data
+// without a suffix applies to any release of the ecosystem.
+func sameEcosystem(data, pkg string) bool {
+	if ecosystem.Base(data) != ecosystem.Base(pkg) {
+		return false
+	}
+	return data == ecosystem.Base(data) || pkg == ecosystem.Base(pkg) || data == pkg
+}
+
+func inVersions(list []string, raw string, v semantic.Version) bool {
+	for _, s := range list {
+		if s == raw {
+			return true
+		}
+		if c, err := v.CompareStr(s); err == nil && c == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+type event struct {
+	kind    int // 0 introduced, 1 fixed, 2 last_affected
+	version string
+	parsed  semantic.Version
+}
+
+// inRange applies the OSV range algorithm: events sorted by version, the last
+// one at or below v decides. It also returns the fixed versions above v.
+func inRange(r vulndb.Range, eco string, v semantic.Version) (bool, []string) {
+	affected := false
+	var evs []event
+	var limits []string
+	for _, e := range r.Events {
+		ev := event{}
+		switch {
+		case e.Introduced == "0":
+			affected = true // before every version
+			continue
+		case e.Introduced != "":
+			ev = event{kind: 0, version: e.Introduced}
+		case e.Fixed != "":
+			ev = event{kind: 1, version: e.Fixed}
+		case e.LastAffected != "":
+			ev = event{kind: 2, version: e.LastAffected}
+		case e.Limit != "":
+			limits = append(limits, e.Limit)
+			continue
+		default:
+			continue
+		}
+		pv, err := semantic.Parse(ev.version, eco)
+		if err != nil {
+			continue // an unparsable event cannot move the state
+		}
+		ev.parsed = pv
+		evs = append(evs, ev)
+	}
+	// At equal versions introduced sorts first, so {introduced: X, fixed: X}
+	// affects nothing.
+	sort.SliceStable(evs, func(i, j int) bool {
+		if c, err := evs[i].parsed.Compare(evs[j].parsed); err == nil && c != 0 {
+			return c < 0
+		}
+		return evs[i].kind < evs[j].kind
+	})
+	var fixedAbove []string
+	for _, e := range evs {
+		c, err := v.Compare(e.parsed)
+		if err != nil {
+			continue
+		}
+		switch e.kind {
+		case 0:
+			if c >= 0 {
+				affected = true
+			}
+		case 1:
+			if c >= 0 {
+				affected = false
+			} else {
+				fixedAbove = append(fixedAbove, e.version)
+			}
+		case 2:
+			if c > 0 {
+				affected = false
+			}
+		}
+	}
+	for _, l := range limits {
+		if c, err := v.CompareStr(l); err == nil && c >= 0 {
+			affected = false
+		}
+	}
+	return affected, fixedAbove
+}
+
+// nearest picks the lowest fixed version above v.
+func nearest(fixes []string, eco string) string {
+	best := ""
+	var bestV semantic.Version
+	for _, f := range fixes {
+		fv, err := semantic.Parse(f, eco)
+		if err != nil {
+			continue
+		}
+		if best == "" {
+			best, bestV = f, fv
+			continue
+		}
+		if c, err := fv.Compare(bestV); err == nil && c < 0 {
+			best, bestV = f, fv
+		}
+	}
+	return best
+}

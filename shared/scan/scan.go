@@ -1,0 +1,121 @@
+// Package scan is the engine shared by the CLI and the scanner Lambda:
+// inventory one target (function code plus layers), match it against the
+// vuln index, and always return a report, a failed one included.
+package scan
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/lambdascan/lambdascan/shared/archive"
+	"github.com/lambdascan/lambdascan/shared/inventory"
+	"github.com/lambdascan/lambdascan/shared/match"
+	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/vulndb"
+)
+
+// Version is the scanner version, set at build time with
+// -ldflags "-X github.com/lambdascan/lambdascan/shared/scan.Version=...".
+var Version = "dev"
+
+// Name is the scanner's name in reports and SBOMs.
+const Name = "lambdascan"
+
+// Options tune a scan.
+type Options struct {
+	Limits *archive.Limits
+	Now    func() time.Time
+}
+
+// Run scans the sources of one target. It never returns nil: a failure is a
+// report with status failed and a named error.
+func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inventory.Source, opt Options) *report.Report {
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	start := now()
+	r := &report.Report{
+		Schema:   report.SchemaVersion,
+		Target:   target,
+		Scanner:  report.Scanner{Name: Name, Version: Version},
+		Timings:  report.Timings{StartedAt: start.UTC()},
+		Packages: []inventory.Package{},
+		Findings: []match.Finding{},
+	}
+	if db != nil {
+		info := db.Info()
+		r.DB = report.DB{Version: info.Version, ContentHash: info.ContentHash, BuiltAt: info.BuiltAt}
+	}
+	finish := func() *report.Report {
+		r.Timings.TotalMS = now().Sub(start).Milliseconds()
+		r.Summarize()
+		return r
+	}
+	if db == nil {
+		fail(r, errNoDB)
+		return finish()
+	}
+	inv, err := inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits})
+	t1 := now()
+	r.Timings.InventoryMS = t1.Sub(start).Milliseconds()
+	if err != nil {
+		fail(r, err)
+		return finish()
+	}
+	r.Packages = inv.Packages
+	r.Notes = inv.Notes
+	findings, skips, err := match.Packages(db, inv.Packages)
+	r.Timings.MatchMS = now().Sub(t1).Milliseconds()
+	if err != nil {
+		fail(r, err)
+		return finish()
+	}
+	r.Findings = findings
+	if r.Findings == nil {
+		r.Findings = []match.Finding{}
+	}
+	r.Skipped = skips
+	r.Reasons = inv.Problems
+	r.Status = report.StatusComplete
+	if len(r.Reasons) > 0 {
+		r.Status = report.StatusPartial
+	}
+	return finish()
+}
+
+var errNoDB = errors.New("no vulnerability database loaded")
+
+func fail(r *report.Report, err error) {
+	r.Status = report.StatusFailed
+	r.Error = &report.Error{Name: ErrorName(err), Message: err.Error()}
+}
+
+// ErrorName gives the stable name of an error: Step Functions routes on it
+// (it becomes the Lambda errorType) and metrics count by it.
+func ErrorName(err error) string {
+	switch {
+	case errors.Is(err, archive.ErrNotZip):
+		return "NotAZip"
+	case errors.Is(err, archive.ErrCorrupt):
+		return "CorruptPackage"
+	case errors.Is(err, archive.ErrZipBomb):
+		return "ZipBomb"
+	case errors.Is(err, archive.ErrTooManyEntries):
+		return "TooManyEntries"
+	case errors.Is(err, archive.ErrEntryTooLarge):
+		return "EntryTooLarge"
+	case errors.Is(err, inventory.ErrTargetNotFound):
+		return "TargetNotFound"
+	case errors.Is(err, vulndb.ErrCorrupt), errors.Is(err, vulndb.ErrNotIndex):
+		return "VulnDBCorrupt"
+	case errors.Is(err, errNoDB):
+		return "VulnDBMissing"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "ScanTimeout"
+	case errors.Is(err, context.Canceled):
+		return "ScanCanceled"
+	}
+	return "ScanError"
+}

@@ -1,0 +1,245 @@
+package vulndb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/lambdascan/lambdascan/shared/archive"
+)
+
+// DefaultEcosystems are the OSV ecosystems the inventory produces.
+var DefaultEcosystems = []string{"npm", "PyPI", "Go", "Maven", "RubyGems", "NuGet", "crates.io", "Packagist"}
+
+// DefaultBaseURL is the public OSV export bucket (<base>/<Ecosystem>/all.zip).
+const DefaultBaseURL = "https://osv-vulnerabilities.storage.googleapis.com"
+
+// ErrNoData means no source yielded a single export zip.
+var ErrNoData = errors.New("no OSV export found")
+
+// BuildOptions says where the OSV exports come from.
+type BuildOptions struct {
+	// Sources are directories holding <Ecosystem>/all.zip or HTTP(S) base URLs.
+	Sources []string
+	// Ecosystems to read; empty means every directory found (local) or
+	// DefaultEcosystems (HTTP).
+	Ecosystems []string
+	HTTPClient *http.Client
+	// MaxDownloadBytes caps one all.zip download (default 2 GiB).
+	MaxDownloadBytes int64
+	Now              func() time.Time
+}
+
+// BuildFile builds an index and writes it to out atomically.
+func BuildFile(ctx context.Context, opt BuildOptions, out string) (Info, error) {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return Info{}, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), ".vulndb-*")
+	if err != nil {
+		return Info{}, err
+	}
+	defer os.Remove(tmp.Name())
+	info, err := Build(ctx, opt, tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return info, err
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return info, err
+	}
+	return info, os.Rename(tmp.Name(), out)
+}
+
+// Build reads every source and writes one index to w.
+func Build(ctx context.Context, opt BuildOptions, w io.Writer) (Info, error) {
+	now := time.Now
+	if opt.Now != nil {
+		now = opt.Now
+	}
+	info := Info{BuiltAt: now().UTC().Truncate(time.Second), Ecosystems: map[string]EcosystemInfo{}}
+	groups := map[string][]Advisory{}
+	seen := map[string]int{} // key+id -> index in groups[key]
+	found := 0
+	for _, src := range opt.Sources {
+		ecos, err := ecosystemsOf(src, opt.Ecosystems)
+		if err != nil {
+			return info, err
+		}
+		for _, eco := range ecos {
+			if err := ctx.Err(); err != nil {
+				return info, err
+			}
+			zf, cleanup, err := openExport(ctx, opt, src, eco)
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return info, err
+			}
+			found++
+			n, err := ingestZip(zf, groups, seen, &info)
+			cleanup()
+			if err != nil {
+				return info, fmt.Errorf("%s/%s/all.zip: %w", src, eco, err)
+			}
+			ei := info.Ecosystems[eco]
+			ei.Records += n
+			info.Ecosystems[eco] = ei
+		}
+		info.Sources = append(info.Sources, src)
+	}
+	if found == 0 {
+		return info, fmt.Errorf("%w in %s", ErrNoData, strings.Join(opt.Sources, ", "))
+	}
+	for k := range groups {
+		eco, _, _ := strings.Cut(k, "\x00")
+		ei := info.Ecosystems[eco]
+		ei.Packages++
+		info.Ecosystems[eco] = ei
+	}
+	return writeIndex(w, groups, info)
+}
+
+func isURL(src string) bool {
+	return strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")
+}
+
+func ecosystemsOf(src string, want []string) ([]string, error) {
+	if len(want) > 0 {
+		return want, nil
+	}
+	if isURL(src) {
+		return DefaultEcosystems, nil
+	}
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		return nil, fmt.Errorf("vulndb: source %s: %w", src, err)
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() {
+			if _, err := os.Stat(filepath.Join(src, e.Name(), "all.zip")); err == nil {
+				out = append(out, e.Name())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// openExport returns the export zip of one ecosystem as a random-access file.
+// Downloads go to a temporary file: a zip's directory is at its end.
+func openExport(ctx context.Context, opt BuildOptions, src, eco string) (*os.File, func(), error) {
+	if !isURL(src) {
+		f, err := os.Open(filepath.Join(src, eco, "all.zip"))
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, func() { f.Close() }, nil
+	}
+	u, err := url.Parse(src)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vulndb: source %q: %w", src, err)
+	}
+	u.Path = path.Join(u.Path, url.PathEscape(eco), "all.zip")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := opt.HTTPClient
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Minute}
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vulndb: downloading %s: %w", u, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNotFound {
+		return nil, nil, os.ErrNotExist
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, nil, fmt.Errorf("vulndb: downloading %s: HTTP %d", u, resp.StatusCode)
+	}
+	limit := opt.MaxDownloadBytes
+	if limit <= 0 {
+		limit = 2 << 30
+	}
+	f, err := os.CreateTemp("", "osv-*.zip")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { f.Close(); os.Remove(f.Name()) }
+	n, err := io.Copy(f, io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("vulndb: downloading %s: %w", u, err)
+	}
+	if n > limit {
+		cleanup()
+		return nil, nil, fmt.Errorf("vulndb: %s is larger than %d bytes", u, limit)
+	}
+	return f, cleanup, nil
+}
+
+// ingestZip adds every record of one export zip; it returns how many it kept.
+func ingestZip(f *os.File, groups map[string][]Advisory, seen map[string]int, info *Info) (int, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	lim := archive.DefaultLimits()
+	lim.MaxEntryBytes = 32 << 20
+	lim.MaxTotalBytes = 16 << 30 // the whole export is read once
+	lim.DeclaredMaxBytes = 16 << 30
+	lim.MaxEntries = 2_000_000
+	zfs, err := archive.Open(f, st.Size(), lim)
+	if err != nil {
+		return 0, err
+	}
+	kept := 0
+	for _, name := range zfs.Files() {
+		if !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		data, err := zfs.ReadFile(name)
+		if err != nil {
+			return kept, err
+		}
+		recs, err := ParseRecord(data)
+		if err != nil {
+			info.Skipped.Malformed++
+			continue
+		}
+		if recs == nil {
+			info.Skipped.Withdrawn++
+			continue
+		}
+		kept++
+		for _, r := range recs {
+			id := r.key + "\x00" + r.adv.ID
+			if i, dup := seen[id]; dup {
+				// The same advisory from two sources: keep the newer one.
+				if r.adv.Modified > groups[r.key][i].Modified {
+					groups[r.key][i] = r.adv
+				}
+				continue
+			}
+			seen[id] = len(groups[r.key])
+			groups[r.key] = append(groups[r.key], r.adv)
+		}
+	}
+	return kept, nil
+}

@@ -99,4 +99,3 @@ func defaultDBPath() string {
 	}
 	return filepath.Join(dir, "lambdascan", "osv.lsdb")
 }
-

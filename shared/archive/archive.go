@@ -70,6 +70,7 @@ type FS struct {
 	lim      Limits
 	files    map[string]*zip.File
 	dirs     map[string][]fs.DirEntry
+	linked   map[string]bool
 	modTime  time.Time
 	mu       sync.Mutex
 	opened   int64
@@ -99,7 +100,7 @@ func newFS(zr *zip.Reader, lim Limits) (*FS, error) {
 	if lim.MaxEntries > 0 && len(zr.File) > lim.MaxEntries {
 		return nil, fmt.Errorf("%w: %d entries, limit %d", ErrTooManyEntries, len(zr.File), lim.MaxEntries)
 	}
-	z := &FS{lim: lim, files: map[string]*zip.File{}, dirs: map[string][]fs.DirEntry{".": nil}}
+	z := &FS{lim: lim, files: map[string]*zip.File{}, dirs: map[string][]fs.DirEntry{".": nil}, linked: map[string]bool{}}
 	var declared uint64
 	for _, f := range zr.File {
 		declared += f.UncompressedSize64
@@ -159,16 +160,14 @@ func cleanName(n string) (string, bool) {
 	return c, true
 }
 
+// addDir registers d and its ancestors, each listed once in its parent.
 func (z *FS) addDir(d string) {
-	for d != "." && d != "" {
-		if _, ok := z.dirs[d]; ok {
-			return
+	for d != "." && d != "" && !z.linked[d] {
+		z.linked[d] = true
+		if _, ok := z.dirs[d]; !ok {
+			z.dirs[d] = nil
 		}
-		z.dirs[d] = nil
 		parent := path.Dir(d)
-		if _, ok := z.dirs[parent]; !ok {
-			z.dirs[parent] = nil
-		}
 		z.dirs[parent] = append(z.dirs[parent], dirEntry{name: path.Base(d)})
 		d = parent
 	}

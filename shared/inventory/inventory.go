@@ -310,7 +310,6 @@ func isDevOnly(p *extractor.Package) bool {
 	return len(groups) > 0 && groups[0] == "dev" && len(groups) == 1
 }
 
-
 // merge folds the same package (ecosystem, normalized name, version, origin)
 // found by several extractors or files into one, keeping every path.
 func merge(pkgs []Package, raw []*extractor.Package) ([]Package, []*extractor.Package) {

@@ -81,16 +81,25 @@ func Build(ctx context.Context, opt BuildOptions, w io.Writer) (Info, error) {
 			if err := ctx.Err(); err != nil {
 				return info, err
 			}
-			zf, cleanup, err := openExport(ctx, opt, src, eco)
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				return info, err
+			var n int
+			if dir := filepath.Join(src, eco); !isURL(src) && !exists(filepath.Join(dir, "all.zip")) {
+				// A folder of loose records (an OSV git mirror, our testdata).
+				n, err = ingestDir(dir, groups, seen, &info)
+				if errors.Is(err, os.ErrNotExist) {
+					continue
+				}
+			} else {
+				zf, cleanup, oerr := openExport(ctx, opt, src, eco)
+				if errors.Is(oerr, os.ErrNotExist) {
+					continue
+				}
+				if oerr != nil {
+					return info, oerr
+				}
+				n, err = ingestZip(zf, groups, seen, &info)
+				cleanup()
 			}
 			found++
-			n, err := ingestZip(zf, groups, seen, &info)
-			cleanup()
 			if err != nil {
 				return info, fmt.Errorf("%s/%s/all.zip: %w", src, eco, err)
 			}
@@ -129,10 +138,12 @@ func ecosystemsOf(src string, want []string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range ents {
-		if e.IsDir() {
-			if _, err := os.Stat(filepath.Join(src, e.Name(), "all.zip")); err == nil {
-				out = append(out, e.Name())
-			}
+		if !e.IsDir() {
+			continue
+		}
+		loose, _ := filepath.Glob(filepath.Join(src, e.Name(), "*.json"))
+		if exists(filepath.Join(src, e.Name(), "all.zip")) || len(loose) > 0 {
+			out = append(out, e.Name())
 		}
 	}
 	sort.Strings(out)
@@ -218,28 +229,64 @@ func ingestZip(f *os.File, groups map[string][]Advisory, seen map[string]int, in
 		if err != nil {
 			return kept, err
 		}
-		recs, err := ParseRecord(data)
-		if err != nil {
-			info.Skipped.Malformed++
-			continue
-		}
-		if recs == nil {
-			info.Skipped.Withdrawn++
-			continue
-		}
-		kept++
-		for _, r := range recs {
-			id := r.key + "\x00" + r.adv.ID
-			if i, dup := seen[id]; dup {
-				// The same advisory from two sources: keep the newer one.
-				if r.adv.Modified > groups[r.key][i].Modified {
-					groups[r.key][i] = r.adv
-				}
-				continue
-			}
-			seen[id] = len(groups[r.key])
-			groups[r.key] = append(groups[r.key], r.adv)
+		if addRecord(data, groups, seen, info) {
+			kept++
 		}
 	}
 	return kept, nil
+}
+
+// ingestDir adds every <id>.json of a folder.
+func ingestDir(dir string, groups map[string][]Advisory, seen map[string]int, info *Info) (int, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return 0, err
+	}
+	if len(files) == 0 {
+		return 0, os.ErrNotExist
+	}
+	sort.Strings(files)
+	kept := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return kept, err
+		}
+		if addRecord(data, groups, seen, info) {
+			kept++
+		}
+	}
+	return kept, nil
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// addRecord files one OSV record under each package it affects; it reports
+// whether the record was kept (not withdrawn, not malformed).
+func addRecord(data []byte, groups map[string][]Advisory, seen map[string]int, info *Info) bool {
+	recs, err := ParseRecord(data)
+	if err != nil {
+		info.Skipped.Malformed++
+		return false
+	}
+	if recs == nil {
+		info.Skipped.Withdrawn++
+		return false
+	}
+	for _, r := range recs {
+		id := r.key + "\x00" + r.adv.ID
+		if i, dup := seen[id]; dup {
+			// The same advisory from two sources: keep the newer one.
+			if r.adv.Modified > groups[r.key][i].Modified {
+				groups[r.key][i] = r.adv
+			}
+			continue
+		}
+		seen[id] = len(groups[r.key])
+		groups[r.key] = append(groups[r.key], r.adv)
+	}
+	return true
 }

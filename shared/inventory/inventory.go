@@ -17,6 +17,8 @@ import (
 
 	"github.com/google/osv-scalibr/extractor"
 	"github.com/google/osv-scalibr/extractor/filesystem"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/dotnet/depsjson"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagejson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/requirements"
 	scalibrfs "github.com/google/osv-scalibr/fs"
@@ -265,6 +267,14 @@ func convert(p *extractor.Package, origin Origin) (Package, bool) {
 		if m.VersionComparator != "==" && m.VersionComparator != "===" {
 			return Package{}, false
 		}
+	case *depsjson.Metadata:
+		// A deps.json "project" entry is the function itself, not a NuGet package.
+		if m.Type == "project" {
+			return Package{}, false
+		}
+	}
+	if isOwnManifest(p) {
+		return Package{}, false
 	}
 	if isDevOnly(p) {
 		// A lockfile's devDependencies are not deployed (npm ci --omit=dev);
@@ -295,6 +305,16 @@ func convert(p *extractor.Package, origin Origin) (Package, bool) {
 		Origin:     origin,
 		Extractors: append([]string(nil), p.Plugins...),
 	}, true
+}
+
+// isOwnManifest: a package.json outside node_modules describes the function
+// (or the layer) itself; reporting it would match unrelated public packages
+// that happen to share its name.
+func isOwnManifest(p *extractor.Package) bool {
+	if len(p.Plugins) == 0 || p.Plugins[0] != packagejson.Name {
+		return false
+	}
+	return !strings.Contains("/"+p.Location.PathOrEmpty(), "/node_modules/")
 }
 
 func isDevOnly(p *extractor.Package) bool {

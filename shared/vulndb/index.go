@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"sort"
@@ -22,7 +23,7 @@ import (
 //	magic "LSVDB\x00\x01\n"            8 bytes
 //	header length                      uint32
 //	header (JSON, Info)
-//	entry table: N x {keyOff uint32, keyLen uint32, blockOff uint64, blockLen uint32}
+//	entry table: N x {keyOff uint32, keyLen uint32, blockOff uint64, blockLen uint32, crc32 uint32}
 //	key blob: the sorted keys back to back
 //	blocks: one raw-DEFLATE JSON array of Advisory per key
 //
@@ -30,9 +31,9 @@ import (
 // all of OSV); a lookup is a binary search and one ReadAt of one block.
 const (
 	magic     = "LSVDB\x00\x01\n"
-	entrySize = 20
+	entrySize = 24
 	// FormatVersion changes when the layout or Advisory changes incompatibly.
-	FormatVersion = 1
+	FormatVersion = 2
 )
 
 // Named errors of the index file.
@@ -103,6 +104,7 @@ func writeIndex(w io.Writer, groups map[string][]Advisory, info Info) (Info, err
 		table = binary.LittleEndian.AppendUint32(table, uint32(len(k)))
 		table = binary.LittleEndian.AppendUint64(table, uint64(start))
 		table = binary.LittleEndian.AppendUint32(table, uint32(blocks.Len()-start))
+		table = binary.LittleEndian.AppendUint32(table, crc32.ChecksumIEEE(raw))
 		blob.WriteString(k)
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
@@ -250,10 +252,18 @@ func (db *DB) Lookup(ecosystem, name string) ([]Advisory, error) {
 	}
 	fr := flate.NewReader(bytes.NewReader(comp))
 	defer fr.Close()
-	var advs []Advisory
 	// Blocks are small; the limit guards against a crafted file.
-	if err := json.NewDecoder(io.LimitReader(fr, 64<<20)).Decode(&advs); err != nil {
-		return nil, fmt.Errorf("%w: block for %q: %v", ErrCorrupt, strings.ReplaceAll(k, "\x00", "/"), err)
+	raw, err := io.ReadAll(io.LimitReader(fr, 64<<20))
+	where := strings.ReplaceAll(k, "\x00", "/")
+	if err != nil {
+		return nil, fmt.Errorf("%w: block for %q: %v", ErrCorrupt, where, err)
+	}
+	if crc32.ChecksumIEEE(raw) != binary.LittleEndian.Uint32(db.table[i*entrySize+20:]) {
+		return nil, fmt.Errorf("%w: block for %q fails its checksum", ErrCorrupt, where)
+	}
+	var advs []Advisory
+	if err := json.Unmarshal(raw, &advs); err != nil {
+		return nil, fmt.Errorf("%w: block for %q: %v", ErrCorrupt, where, err)
 	}
 	db.mu.Lock()
 	db.cache[k] = advs

@@ -5,13 +5,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:])
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
@@ -32,22 +33,22 @@ const (
 	exitError    = 2
 )
 
-func run(ctx context.Context, args []string) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(os.Stderr, usage)
+		fmt.Fprint(stderr, usage)
 		return exitError
 	}
 	switch args[0] {
 	case "scan":
-		return cmdScan(ctx, args[1:], os.Stdout, os.Stderr)
+		return cmdScan(ctx, args[1:], stdout, stderr)
 	case "db":
-		return cmdDB(ctx, args[1:], os.Stdout, os.Stderr)
+		return cmdDB(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		return cmdVersion(os.Stdout)
+		return cmdVersion(stdout)
 	case "help", "-h", "--help":
-		fmt.Fprint(os.Stdout, usage)
+		fmt.Fprint(stdout, usage)
 		return exitOK
 	}
-	fmt.Fprintf(os.Stderr, "lambdascan: unknown command %q\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "lambdascan: unknown command %q\n%s", args[0], usage)
 	return exitError
 }

@@ -23,7 +23,7 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dbPath := fs.String("db", defaultDBPath(), "vuln index file (lambdascan db build/update)")
 	format := fs.String("format", report.FormatTable, "output format: "+strings.Join(report.Formats, "|"))
 	output := fs.String("output", "", "write the report to FILE instead of standard output")
-	failOn := fs.String("fail-on", match.LevelHigh, "exit 1 when a finding is at or above: low|medium|high|critical")
+	failOn := fs.String("fail-on", match.LevelLow, "exit 1 when a finding is at or above: low|medium|high|critical (unknown severity counts as low)")
 	var layers multiFlag
 	fs.Var(&layers, "layer", "a layer zip attached to the function (repeatable)")
 	pos, err := parseInterspersed(fs, args)

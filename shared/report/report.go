@@ -104,11 +104,17 @@ func (r *Report) Summarize() {
 	r.Summary = s
 }
 
-// AtOrAbove reports whether any finding is at or above the level.
+// AtOrAbove reports whether any finding is at or above the level. A finding
+// of unknown severity (no CVSS vector, no rating: most Go and PyPI records)
+// counts as low, so "--fail-on low" fails on every finding.
 func (r *Report) AtOrAbove(level string) bool {
 	want := match.Rank(level)
 	for _, f := range r.Findings {
-		if match.Rank(f.Severity.Level) >= want {
+		rank := match.Rank(f.Severity.Level)
+		if f.Severity.Level == match.LevelUnknown {
+			rank = match.Rank(match.LevelLow)
+		}
+		if rank >= want {
 			return true
 		}
 	}

@@ -60,6 +60,10 @@ func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inv
 	inv, err := inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits})
 	t1 := now()
 	r.Timings.InventoryMS = t1.Sub(start).Milliseconds()
+	if err == nil {
+		// A scan cut short by its deadline must not pass for a complete one.
+		err = ctx.Err()
+	}
 	if err != nil {
 		fail(r, err)
 		return finish()

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/shared/report"
+)
+
+const testdata = "../../testdata"
+
+func lambdascan(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func testDB(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "osv.lsdb")
+	code, out, errs := lambdascan(t, "db", "build", "--from", filepath.Join(testdata, "osv"), "--out", db)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "1 withdrawn skipped")
+	return db
+}
+
+func TestScanExitCodes(t *testing.T) {
+	db := testDB(t)
+	pkg := func(n string) string { return filepath.Join(testdata, "packages", n) }
+	tests := []struct {
+		name string
+		args []string
+		code int
+	}{
+		{"findings at default low", []string{"scan", "--db", db, pkg("node-api.zip")}, exitFindings},
+		{"nothing at or above medium", []string{"scan", "--db", db, "--fail-on", "medium", pkg("python-requirements.zip")}, exitOK},
+		{"unknown severity fails at low", []string{"scan", "--db", db, pkg("python-requirements.zip")}, exitFindings},
+		{"flags after target", []string{"scan", pkg("java-shaded.zip"), "--db", db, "--fail-on", "critical"}, exitFindings},
+		{"directory target", []string{"scan", "--db", db, pkg("src/node-api")}, exitFindings},
+		{"missing target", []string{"scan", "--db", db, pkg("nope.zip")}, exitError},
+		{"not a zip", []string{"scan", "--db", db, pkg("src/node-api/index.js")}, exitError},
+		{"bad fail-on", []string{"scan", "--db", db, "--fail-on", "severe", pkg("node-api.zip")}, exitError},
+		{"bad format", []string{"scan", "--db", db, "--format", "xml", pkg("node-api.zip")}, exitError},
+		{"no db", []string{"scan", "--db", filepath.Join(t.TempDir(), "none"), pkg("node-api.zip")}, exitError},
+		{"no target", []string{"scan", "--db", db}, exitError},
+		{"unknown command", []string{"frobnicate"}, exitError},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := lambdascan(t, tc.args...)
+			assert.Equal(t, tc.code, code, errs)
+		})
+	}
+}
+
+func TestScanFormatsAndOutput(t *testing.T) {
+	db := testDB(t)
+	target := filepath.Join(testdata, "packages", "python-requirements.zip")
+	layer := filepath.Join(testdata, "packages", "layer-python-yaml.zip")
+	for _, f := range report.Formats {
+		t.Run(f, func(t *testing.T) {
+			outFile := filepath.Join(t.TempDir(), "out")
+			code, stdout, errs := lambdascan(t, "scan", "--db", db, "--format", f, "--output", outFile, "--layer", layer, "--fail-on", "medium", target)
+			require.Equal(t, exitOK, code, errs)
+			assert.Empty(t, stdout)
+			b, err := os.ReadFile(outFile)
+			require.NoError(t, err)
+			if f == report.FormatTable {
+				assert.Contains(t, string(b), "PyPI/PyYAML")
+				return
+			}
+			assert.True(t, json.Valid(b), "%s output is JSON", f)
+		})
+	}
+	// The layer's packages are attributed to the layer and found under /opt.
+	code, stdout, _ := lambdascan(t, "scan", "--db", db, "--format", "json", "--layer", layer, target)
+	require.Equal(t, exitFindings, code)
+	var r report.Report
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+	var layerFindings int
+	for _, f := range r.Findings {
+		if f.Package.Origin.Kind == "layer" {
+			layerFindings++
+			assert.Equal(t, "layer-python-yaml.zip", f.Package.Origin.Layer)
+			assert.True(t, strings.HasPrefix(f.Package.Paths[0], "/opt/python/"))
+		}
+	}
+	assert.Equal(t, 2, layerFindings, "PyYAML 5.3: PYSEC-2020-96 and PYSEC-2021-142")
+}
+
+func TestBundleIsPartial(t *testing.T) {
+	db := testDB(t)
+	code, stdout, _ := lambdascan(t, "scan", "--db", db, "--format", "json", filepath.Join(testdata, "packages", "node-bundle.zip"))
+	assert.Equal(t, exitFindings, code)
+	var r report.Report
+	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
+	assert.Equal(t, report.StatusPartial, r.Status)
+	require.NotEmpty(t, r.Reasons)
+	assert.Contains(t, r.Reasons[0].Detail, "bundled: inventory may be incomplete")
+	require.Len(t, r.Findings, 1)
+	assert.Equal(t, "GHSA-cf4h-3jhx-xvhq", r.Findings[0].ID)
+}
+
+func TestDBInfo(t *testing.T) {
+	db := testDB(t)
+	code, out, errs := lambdascan(t, "db", "info", db)
+	require.Equal(t, exitOK, code, errs)
+	var info map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &info))
+	assert.Regexp(t, `^\d{8}T\d{6}Z-[0-9a-f]{12}$`, info["version"])
+}

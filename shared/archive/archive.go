@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"sort"
 	"strings"
@@ -41,6 +42,11 @@ type Limits struct {
 	RatioFloorBytes  int64   // small entries may compress well legitimately
 	MaxNestingDepth  int     // archives inside archives (jars in jars)
 	DeclaredMaxBytes int64   // sum of declared uncompressed sizes
+	// SpillBytes: entries larger than this are inflated to an unlinked temp
+	// file in TempDir instead of memory (Go binaries, fat jars), keeping the
+	// scanner's memory flat; 0 keeps everything in memory.
+	SpillBytes int64
+	TempDir    string
 }
 
 // DefaultLimits are the limits used by the CLI and the scan step.
@@ -53,6 +59,7 @@ func DefaultLimits() Limits {
 		RatioFloorBytes:  1 << 20,
 		MaxNestingDepth:  4,
 		DeclaredMaxBytes: 4 << 30,
+		SpillBytes:       4 << 20,
 	}
 }
 
@@ -215,12 +222,41 @@ func (z *FS) Open(name string) (fs.File, error) {
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
+	info := fileEntry{f: f, name: path.Base(name)}
+	if z.lim.SpillBytes > 0 && int64(f.UncompressedSize64) > z.lim.SpillBytes {
+		tf, err := z.spill(name, f)
+		if err != nil {
+			z.problem(name, err)
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		return &diskFile{File: tf, info: info}, nil
+	}
 	data, err := z.read(name, f)
 	if err != nil {
 		z.problem(name, err)
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
-	return &memFile{Reader: bytes.NewReader(data), info: fileEntry{f: f, name: path.Base(name)}}, nil
+	return &memFile{Reader: bytes.NewReader(data), info: info}, nil
+}
+
+// spill inflates an entry into a temp file that is unlinked at once, so it
+// vanishes with its descriptor even if the process dies mid-scan.
+func (z *FS) spill(name string, f *zip.File) (*os.File, error) {
+	rc, err := z.openEntry(f)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	tf, err := os.CreateTemp(z.lim.TempDir, "lambdascan-entry-*")
+	if err != nil {
+		return nil, err
+	}
+	os.Remove(tf.Name())
+	if err := copyExact(tf, rc, int64(f.UncompressedSize64), name); err != nil {
+		tf.Close()
+		return nil, err
+	}
+	return tf, nil
 }
 
 // ReadFile returns an entry's bytes under the same limits as Open.
@@ -236,7 +272,8 @@ func (z *FS) ReadFile(name string) ([]byte, error) {
 	return data, err
 }
 
-func (z *FS) read(name string, f *zip.File) ([]byte, error) {
+// openEntry applies the size limits, then opens the entry's stream.
+func (z *FS) openEntry(f *zip.File) (io.ReadCloser, error) {
 	declared := int64(f.UncompressedSize64)
 	if z.lim.MaxEntryBytes > 0 && declared > z.lim.MaxEntryBytes {
 		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrEntryTooLarge, declared, z.lim.MaxEntryBytes)
@@ -251,20 +288,36 @@ func (z *FS) read(name string, f *zip.File) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
+	return rc, nil
+}
+
+func (z *FS) read(name string, f *zip.File) ([]byte, error) {
+	rc, err := z.openEntry(f)
+	if err != nil {
+		return nil, err
+	}
 	defer rc.Close()
-	// The declared size can lie: read exactly that much, then make sure the
-	// stream ends there (archive/zip also checks the CRC at EOF).
-	buf := make([]byte, declared)
-	if _, err := io.ReadFull(rc, buf); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+	var buf bytes.Buffer
+	buf.Grow(int(f.UncompressedSize64))
+	if err := copyExact(&buf, rc, int64(f.UncompressedSize64), name); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// copyExact copies exactly the declared size, then makes sure the stream
+// ends there: the declared size can lie (archive/zip checks the CRC at EOF).
+func copyExact(w io.Writer, rc io.Reader, declared int64, name string) error {
+	if _, err := io.CopyN(w, rc, declared); err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 	}
 	var one [1]byte
 	if n, err := rc.Read(one[:]); n > 0 {
-		return nil, fmt.Errorf("%w: entry is larger than its declared size", ErrZipBomb)
+		return fmt.Errorf("%w: %s is larger than its declared size", ErrZipBomb, name)
 	} else if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+		return fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 	}
-	return buf, nil
+	return nil
 }
 
 func (z *FS) checkRatio(uncompressed, compressed int64) error {
@@ -359,6 +412,13 @@ type memFile struct {
 
 func (m *memFile) Stat() (fs.FileInfo, error) { return m.info, nil }
 func (m *memFile) Close() error               { return nil }
+
+type diskFile struct {
+	*os.File
+	info fs.FileInfo
+}
+
+func (d *diskFile) Stat() (fs.FileInfo, error) { return d.info, nil }
 
 type dirFile struct {
 	name string

@@ -19,18 +19,85 @@ import (
 
 const maxBundleBytes = 64 << 20
 
+// The patterns are anchored and only tried where a cheap literal search
+// found their start: Go's regexp over a whole multi-MB bundle is slow.
 var (
 	// esbuild: "// node_modules/handlebars/dist/cjs/handlebars.js"
 	// webpack: "./node_modules/lodash/lodash.js" in module ids.
-	reModulePath = regexp.MustCompile(`node_modules/((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)/`)
+	reModulePath = regexp.MustCompile(`^node_modules/((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)/`)
 	// Version constants libraries assign at top level of their module.
-	reVersionConst = regexp.MustCompile(`\b(?:VERSION|version)\s*[=:]\s*["'](\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)["']`)
+	reVersionConst = regexp.MustCompile(`^(?:VERSION|version)\s*[=:]\s*["'](\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)["']`)
 	// "/*! lodash v4.17.15 |" and " * @license React v16.13.1"
-	reBanner = regexp.MustCompile(`(?:/\*!|@license)\s+((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)\s+v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b`)
+	reBanner = regexp.MustCompile(`^(?:/\*!|@license)\s+((?i:@[a-z0-9][\w.-]*/)?(?i:[a-z0-9][\w.-]*))\s+v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)\b`)
 	// Embedded package.json data: {"name":"x","version":"1.2.3"
-	rePkgJSON      = regexp.MustCompile(`["']?name["']?\s*:\s*["']((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)["']\s*,\s*["']?version["']?\s*:\s*["'](\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)["']`)
-	reSectionStart = regexp.MustCompile(`(?m)^\s*// (node_modules/\S+)$`)
+	rePkgJSON = regexp.MustCompile(`^"name"\s*:\s*"((?:@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*)"\s*,\s*"version"\s*:\s*"(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)"`)
 )
+
+const window = 160
+
+// anchoredAll runs an anchored pattern at every occurrence of each literal.
+func anchoredAll(src string, re *regexp.Regexp, literals ...string) [][]string {
+	var out [][]string
+	for _, lit := range literals {
+		for off := 0; ; {
+			i := strings.Index(src[off:], lit)
+			if i < 0 {
+				break
+			}
+			at := off + i
+			if m := re.FindStringSubmatch(src[at:min(len(src), at+window)]); m != nil {
+				out = append(out, m)
+			}
+			off = at + len(lit)
+		}
+	}
+	return out
+}
+
+// versionConst finds the first VERSION = "x.y.z" in a module's code.
+func versionConst(code string) string {
+	for _, m := range anchoredAll(code, reVersionConst, "VERSION", "version") {
+		return m[1]
+	}
+	return ""
+}
+
+type section struct {
+	module     string // node_modules/<pkg>/<file>
+	start, end int    // the module's code
+}
+
+// esbuildSections finds the "// node_modules/..." comment lines esbuild
+// writes before each inlined module.
+func esbuildSections(src string) []section {
+	const marker = "// node_modules/"
+	var out []section
+	for off := 0; ; {
+		i := strings.Index(src[off:], marker)
+		if i < 0 {
+			break
+		}
+		at := off + i
+		off = at + len(marker)
+		lineStart := strings.LastIndexByte(src[:at], '\n') + 1
+		if strings.TrimSpace(src[lineStart:at]) != "" {
+			continue // the marker is not alone at the start of its line
+		}
+		lineEnd := strings.IndexByte(src[at:], '\n')
+		if lineEnd < 0 {
+			lineEnd = len(src) - at
+		}
+		mod := strings.TrimSpace(src[at+3 : at+lineEnd])
+		if strings.ContainsAny(mod, " \t") {
+			continue
+		}
+		if n := len(out); n > 0 {
+			out[n-1].end = lineStart
+		}
+		out = append(out, section{module: mod, start: at + lineEnd, end: len(src)})
+	}
+	return out
+}
 
 type bundleResult struct {
 	files []string
@@ -105,39 +172,30 @@ func fromBundle(src, file string, origin Origin, found map[string]*Package) int 
 	count := 0
 	// esbuild writes a "// node_modules/<pkg>/<file>" comment before each
 	// inlined module; the text up to the next comment is that package's code.
-	starts := reSectionStart.FindAllStringSubmatchIndex(src, -1)
-	for i, m := range starts {
-		mod := src[m[2]:m[3]]
-		sm := reModulePath.FindStringSubmatch(mod + "/")
+	for _, sec := range esbuildSections(src) {
+		sm := reModulePath.FindStringSubmatch(sec.module + "/")
 		if sm == nil {
 			continue
 		}
-		end := len(src)
-		if i+1 < len(starts) {
-			end = starts[i+1][0]
-		}
-		version := ""
-		if v := reVersionConst.FindStringSubmatch(src[m[1]:end]); v != nil {
-			version = v[1]
-		}
-		note(found, sm[1], version, file, "module-path", origin)
+		note(found, sm[1], versionConst(src[sec.start:sec.end]), file, "module-path", origin)
 		count++
 	}
-	if count == 0 {
+	if count == 0 && strings.Contains(src, "node_modules/") {
 		// webpack and ncc keep module ids that name the package path.
-		for _, sm := range reModulePath.FindAllStringSubmatch(src, -1) {
+		for _, sm := range anchoredAll(src, reModulePath, "node_modules/") {
 			note(found, sm[1], "", file, "module-path", origin)
 			count++
 		}
 	}
-	for _, sm := range reBanner.FindAllStringSubmatch(src, -1) {
-		note(found, sm[1], sm[2], file, "license-banner", origin)
+	for _, sm := range anchoredAll(src, reBanner, "/*!", "@license") {
+		// Banners capitalise ("React"); npm names are lower case.
+		note(found, strings.ToLower(sm[1]), sm[2], file, "license-banner", origin)
 		count++
 	}
 	if count > 0 {
 		// Embedded package.json objects only count inside a known bundle:
 		// on their own they are too easily application data.
-		for _, sm := range rePkgJSON.FindAllStringSubmatch(src, -1) {
+		for _, sm := range anchoredAll(src, rePkgJSON, `"name"`) {
 			if _, ok := found[sm[1]]; ok {
 				note(found, sm[1], sm[2], file, "package-json", origin)
 			}
@@ -155,7 +213,11 @@ func fromSourceMap(data []byte, file string, origin Origin, found map[string]*Pa
 	}
 	count := 0
 	for _, s := range m.Sources {
-		if sm := reModulePath.FindStringSubmatch(s); sm != nil {
+		i := strings.LastIndex(s, "node_modules/")
+		if i < 0 {
+			continue
+		}
+		if sm := reModulePath.FindStringSubmatch(s[i:]); sm != nil {
 			note(found, sm[1], "", file, "sourcemap", origin)
 			count++
 		}

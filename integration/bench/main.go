@@ -1,0 +1,243 @@
+// Command bench measures `lambdascan scan` against the peer scanner
+// (OSV-Scanner v2.6.0) on every package of ../shared/corpus, in one run, on
+// the same data: wall time and peak RSS of each process, plus `unzip -p` of
+// the same zip (our scan reads straight from the zip and must not be slower
+// than merely inflating it). Run it with `make bench`.
+package main
+
+import (
+	"archive/zip"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type sample struct {
+	wall time.Duration
+	rss  int64 // KiB
+}
+
+// measure runs the command n times and returns the median wall time and the
+// median peak RSS (getrusage of the child).
+func measure(n int, dir string, name string, args ...string) (sample, error) {
+	var walls []time.Duration
+	var rsss []int64
+	for i := 0; i < n; i++ {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start)
+		if err != nil {
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() > 1 {
+				return sample{}, fmt.Errorf("%s %v: %v\n%s", name, args, err, tail(stderr.String()))
+			}
+		}
+		walls = append(walls, wall)
+		rsss = append(rsss, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+	}
+	sort.Slice(walls, func(i, j int) bool { return walls[i] < walls[j] })
+	sort.Slice(rsss, func(i, j int) bool { return rsss[i] < rsss[j] })
+	return sample{wall: walls[n/2], rss: rsss[n/2]}, nil
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return s[len(s)-2000:]
+	}
+	return s
+}
+
+func main() {
+	ours := flag.String("lambdascan", "bin/lambdascan", "lambdascan binary")
+	peer := flag.String("peer", "", "osv-scanner v2.6.0 binary")
+	corpus := flag.String("corpus", "../shared/corpus", "corpus folder")
+	osvDir := flag.String("osv", "../shared/osv", "OSV export folder (<Ecosystem>/all.zip)")
+	runs := flag.Int("runs", 5, "runs per measurement (median is reported)")
+	flag.Parse()
+	if err := run(*ours, *peer, *corpus, *osvDir, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ours, peer, corpus, osvDir string, runs int) error {
+	ours, _ = filepath.Abs(ours)
+	corpus, _ = filepath.Abs(corpus)
+	osvDir, _ = filepath.Abs(osvDir)
+	work, err := os.MkdirTemp("", "lambdascan-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+
+	// Our index and the peer's offline DB come from the same export zips.
+	db := filepath.Join(work, "osv.lsdb")
+	if out, err := exec.Command(ours, "db", "build", "--from", osvDir, "--out", db).CombinedOutput(); err != nil {
+		return fmt.Errorf("db build: %v: %s", err, out)
+	}
+	peerDB := filepath.Join(work, "peerdb")
+	if err := peerDBDir(osvDir, peerDB); err != nil {
+		return err
+	}
+	open, err := measure(runs, work, ours, "db", "info", db)
+	if err != nil {
+		return err
+	}
+
+	zips, _ := filepath.Glob(filepath.Join(corpus, "*.zip"))
+	if len(zips) == 0 {
+		return fmt.Errorf("no zips in %s", corpus)
+	}
+	fmt.Printf("lambdascan vs %s, median of %d runs, same OSV data (%s)\n", peerName(peer), runs, osvDir)
+	fmt.Printf("index open (`lambdascan db info`, whole process): %.1f ms, %d MiB RSS\n\n", ms(open.wall), open.rss/1024)
+	fmt.Println("| package | ours ms | peer ms | time ratio | ours MiB | peer MiB | RSS ratio | unzip -p ms | ours / unzip -p |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+	var sumOurs, sumPeer, sumUnzip time.Duration
+	var maxTimeRatio, maxRSSRatio, maxUnzipRatio float64
+	for _, z := range zips {
+		name := strings.TrimSuffix(filepath.Base(z), ".zip")
+		o, err := measure(runs, work, ours, "scan", "--db", db, "--format", "json", "--fail-on", "critical", z)
+		if err != nil {
+			return err
+		}
+		u, err := measure(runs, work, "unzip", "-p", z)
+		if err != nil {
+			return err
+		}
+		line := fmt.Sprintf("| %s | %.1f |", name, ms(o.wall))
+		if peer != "" {
+			// The peer scans a folder; unpacking is not counted against it.
+			dir := filepath.Join(work, "unpacked", name)
+			if err := unzipTo(z, dir); err != nil {
+				return err
+			}
+			p, err := measure(runs, work, peer, "scan", "source", "--offline", "--local-db-path", peerDB,
+				"--experimental-plugins=artifact", "--format", "json", "--all-packages", "-r", dir)
+			if err != nil {
+				return err
+			}
+			tr := float64(o.wall) / float64(p.wall)
+			rr := float64(o.rss) / float64(p.rss)
+			maxTimeRatio, maxRSSRatio = max(maxTimeRatio, tr), max(maxRSSRatio, rr)
+			sumPeer += p.wall
+			line += fmt.Sprintf(" %.1f | %.2f | %.1f | %.1f | %.2f |", ms(p.wall), tr, mib(o.rss), mib(p.rss), rr)
+		} else {
+			line += fmt.Sprintf(" - | - | %.1f | - | - |", mib(o.rss))
+		}
+		ur := float64(o.wall) / float64(u.wall)
+		maxUnzipRatio = max(maxUnzipRatio, ur)
+		sumOurs += o.wall
+		sumUnzip += u.wall
+		fmt.Printf("%s %.1f | %.2f |\n", line, ms(u.wall), ur)
+	}
+	fmt.Println()
+	fmt.Printf("total: ours %.0f ms, unzip -p %.0f ms", ms(sumOurs), ms(sumUnzip))
+	if peer != "" {
+		fmt.Printf(", peer %.0f ms; worst time ratio %.2f (target <= 0.25), worst RSS ratio %.2f (target <= 0.33)", ms(sumPeer), maxTimeRatio, maxRSSRatio)
+	}
+	fmt.Printf("; worst ours/unzip -p %.2f (target <= 1.00)\n", maxUnzipRatio)
+	return nil
+}
+
+func peerName(p string) string {
+	if p == "" {
+		return "no peer (pass -peer)"
+	}
+	out, err := exec.Command(p, "--version").Output()
+	if err != nil {
+		return p
+	}
+	return strings.SplitN(strings.TrimSpace(string(out)), "\n", 2)[0]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+func mib(kib int64) float64      { return float64(kib) / 1024 }
+
+// peerDBDir lays out DIR/osv-scalibr/<Ecosystem>/all.zip; ecosystems the
+// peer may meet but we have no data for get an empty zip, as it requires.
+func peerDBDir(osvDir, dst string) error {
+	ecos := map[string]bool{}
+	for _, e := range []string{"npm", "PyPI", "Go", "Maven", "RubyGems", "NuGet", "crates.io", "Packagist"} {
+		ecos[e] = true
+	}
+	ents, err := os.ReadDir(osvDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			ecos[e.Name()] = true
+		}
+	}
+	for eco := range ecos {
+		d := filepath.Join(dst, "osv-scalibr", eco)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+		src := filepath.Join(osvDir, eco, "all.zip")
+		if b, err := os.ReadFile(src); err == nil {
+			if err := os.WriteFile(filepath.Join(d, "all.zip"), b, 0o644); err != nil {
+				return err
+			}
+			continue
+		}
+		f, err := os.Create(filepath.Join(d, "all.zip"))
+		if err != nil {
+			return err
+		}
+		zw := zip.NewWriter(f)
+		zw.Close()
+		f.Close()
+	}
+	return nil
+}
+
+// unzipTo unpacks with Unix modes kept, as `unzip` and Lambda do.
+func unzipTo(zipPath, dir string) error {
+	zr, err := zip.OpenReader(zipPath)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	for _, f := range zr.File {
+		p := filepath.Join(dir, filepath.FromSlash(f.Name))
+		if !strings.HasPrefix(p, filepath.Clean(dir)+string(os.PathSeparator)) {
+			continue
+		}
+		if f.FileInfo().IsDir() {
+			if err := os.MkdirAll(p, 0o755); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		rc, err := f.Open()
+		if err != nil {
+			return err
+		}
+		out, err := os.OpenFile(p, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, f.Mode().Perm())
+		if err != nil {
+			rc.Close()
+			return err
+		}
+		_, err = io.Copy(out, rc)
+		rc.Close()
+		out.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -259,6 +259,26 @@ func (z *FS) spill(name string, f *zip.File) (*os.File, error) {
 	return tf, nil
 }
 
+// Peek returns up to n leading bytes of an entry, inflating only as much of
+// it as that takes; it does not count against the byte budget.
+func (z *FS) Peek(name string, n int) ([]byte, error) {
+	f, ok := z.files[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "peek", Path: name, Err: fs.ErrNotExist}
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	defer rc.Close()
+	buf := make([]byte, n)
+	m, err := io.ReadFull(rc, buf)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+	}
+	return buf[:m], nil
+}
+
 // ReadFile returns an entry's bytes under the same limits as Open.
 func (z *FS) ReadFile(name string) ([]byte, error) {
 	f, ok := z.files[name]

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"io/fs"
 
 	cpb "github.com/google/osv-scalibr/binary/proto/config_go_proto"
 	"github.com/google/osv-scalibr/extractor/filesystem"
@@ -45,8 +46,9 @@ var constructors = []func(*cpb.PluginConfig) (filesystem.Extractor, error){
 	composerlock.New,
 }
 
-// newExtractors builds a fresh set; extractors carry per-run config.
-func newExtractors(maxFileBytes int64) ([]filesystem.Extractor, error) {
+// newExtractors builds a fresh set for one filesystem; extractors carry
+// per-run config.
+func newExtractors(fsys fs.FS, maxFileBytes int64) ([]filesystem.Extractor, error) {
 	cfg := &cpb.PluginConfig{
 		MaxFileSizeBytes: maxFileBytes,
 		PluginSpecific: []*cpb.PluginSpecificConfig{{
@@ -61,6 +63,9 @@ func newExtractors(maxFileBytes int64) ([]filesystem.Extractor, error) {
 		e, err := c(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("inventory: creating extractor: %w", err)
+		}
+		if e.Name() == gobinary.Name || e.Name() == cargoauditable.Name {
+			e = binaryOnly{Extractor: e, fsys: fsys}
 		}
 		out = append(out, e)
 	}

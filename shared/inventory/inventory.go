@@ -189,7 +189,7 @@ func guessOrigin(fsys fs.ReadDirFS, p string) Origin {
 
 // ScanFS inventories one filesystem (a zip view or a directory) into res.
 func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.Limits, res *Result) error {
-	exts, err := newExtractors(lim.MaxEntryBytes)
+	exts, err := newExtractors(fsys, lim.MaxEntryBytes)
 	if err != nil {
 		return err
 	}

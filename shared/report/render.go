@@ -115,6 +115,9 @@ func where(f match.Finding) string {
 			w += fmt.Sprintf(" (+%d)", len(f.Package.Paths)-1)
 		}
 	}
+	if f.Package.Origin.Layer != "" {
+		w += " [layer " + f.Package.Origin.Layer + "]"
+	}
 	if f.Package.Bundled {
 		w += " [bundled]"
 	}

@@ -82,6 +82,8 @@ type FS struct {
 	mu       sync.Mutex
 	opened   int64
 	problems []Problem
+	heads    map[string][]byte // Peek results
+	pre      *prefetcher
 }
 
 // Open reads the central directory of a zip of the given size.
@@ -222,8 +224,16 @@ func (z *FS) Open(name string) (fs.File, error) {
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
+	if file, err, ok := z.takePrefetched(name); ok {
+		return file, err
+	}
+	return z.load(name, f)
+}
+
+// load inflates one entry into memory, or into a temp file when it is big.
+func (z *FS) load(name string, f *zip.File) (fs.File, error) {
 	info := fileEntry{f: f, name: path.Base(name)}
-	if z.lim.SpillBytes > 0 && int64(f.UncompressedSize64) > z.lim.SpillBytes {
+	if z.spills(f) {
 		tf, err := z.spill(name, f)
 		if err != nil {
 			z.problem(name, err)
@@ -237,6 +247,10 @@ func (z *FS) Open(name string) (fs.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return &memFile{Reader: bytes.NewReader(data), info: info}, nil
+}
+
+func (z *FS) spills(f *zip.File) bool {
+	return z.lim.SpillBytes > 0 && int64(f.UncompressedSize64) > z.lim.SpillBytes
 }
 
 // spill inflates an entry into a temp file that is unlinked at once, so it
@@ -266,6 +280,12 @@ func (z *FS) Peek(name string, n int) ([]byte, error) {
 	if !ok {
 		return nil, &fs.PathError{Op: "peek", Path: name, Err: fs.ErrNotExist}
 	}
+	z.mu.Lock()
+	h, cached := z.heads[name]
+	z.mu.Unlock()
+	if cached && len(h) >= n {
+		return h[:n], nil
+	}
 	rc, err := f.Open()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
@@ -276,6 +296,12 @@ func (z *FS) Peek(name string, n int) ([]byte, error) {
 	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
 		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
 	}
+	z.mu.Lock()
+	if z.heads == nil {
+		z.heads = map[string][]byte{}
+	}
+	z.heads[name] = buf[:m]
+	z.mu.Unlock()
 	return buf[:m], nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -180,4 +182,65 @@ func TestNestedDepth(t *testing.T) {
 	assert.Equal(t, []string{"x.txt"}, n.Files())
 	_, err = z.Nested("lib/inner.jar", 99)
 	assert.ErrorIs(t, err, archive.ErrZipBomb)
+}
+
+func TestPrefetchGivesTheSameBytes(t *testing.T) {
+	var entries []archivetest.Entry
+	var names []string
+	for i := 0; i < 40; i++ {
+		name := fmt.Sprintf("d%d/f%02d.txt", i%3, i)
+		entries = append(entries, archivetest.Entry{Name: name, Body: bytes.Repeat([]byte{byte('a' + i%26)}, 1000+i*997)})
+		names = append(names, name)
+	}
+	body := make([]byte, 2<<20) // incompressible, so no ratio limit applies
+	rand.NewChaCha8([32]byte{1}).Read(body)
+	big := archivetest.Entry{Name: "bin/big", Body: body, Mode: 0o755}
+	entries = append(entries, big)
+	names = append(names, big.Name)
+	data := archivetest.Zip(entries...)
+	lim := archive.DefaultLimits()
+	lim.SpillBytes = 1 << 20 // "bin/big" (2 MiB) goes through a temp file
+	for _, tc := range []struct {
+		name    string
+		workers int
+		ahead   int64
+	}{{"no prefetch", 0, 0}, {"two workers, tight budget", 2, 8 << 10}, {"four workers", 4, 64 << 20}} {
+		t.Run(tc.name, func(t *testing.T) {
+			z, err := open(t, data, lim)
+			require.NoError(t, err)
+			stop := z.Prefetch(names[:30], tc.workers, tc.ahead) // some prefetched, some not
+			defer stop()
+			for _, e := range entries {
+				got, err := fs.ReadFile(z, e.Name)
+				require.NoError(t, err)
+				assert.Equal(t, e.Body, got, e.Name)
+			}
+			f, err := z.Open(big.Name)
+			require.NoError(t, err)
+			ra, ok := f.(io.ReaderAt)
+			require.True(t, ok)
+			buf := make([]byte, 16)
+			_, err = ra.ReadAt(buf, 16*1000)
+			require.NoError(t, err)
+			assert.Equal(t, body[16000:16016], buf)
+			require.NoError(t, f.Close())
+		})
+	}
+}
+
+// Stopping while entries wait unopened must not hang or leak goroutines.
+func TestPrefetchStopWithUnopenedEntries(t *testing.T) {
+	var entries []archivetest.Entry
+	var names []string
+	for i := 0; i < 20; i++ {
+		n := fmt.Sprintf("f%02d", i)
+		entries = append(entries, archivetest.Entry{Name: n, Body: bytes.Repeat([]byte("x"), 4096)})
+		names = append(names, n)
+	}
+	z, err := open(t, archivetest.Zip(entries...), archive.DefaultLimits())
+	require.NoError(t, err)
+	stop := z.Prefetch(names, 2, 8192)
+	_, err = fs.ReadFile(z, "f05")
+	require.NoError(t, err)
+	stop()
 }

@@ -193,6 +193,9 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 	if err != nil {
 		return err
 	}
+	if zfs, ok := fsys.(*archive.FS); ok {
+		defer prefetch(zfs, exts)()
+	}
 	inv, statuses, err := filesystem.Run(ctx, &filesystem.Config{
 		Extractors: exts,
 		ScanRoots:  []*scalibrfs.ScanRoot{{FS: fsys}},

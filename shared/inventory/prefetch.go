@@ -12,7 +12,7 @@ import (
 // prefetchAhead caps the bytes inflated ahead of the walk; entries below
 // prefetchMin inflate faster than a hand-off between goroutines costs.
 const (
-	prefetchAhead = 64 << 20
+	prefetchAhead = 16 << 20
 	prefetchMin   = 32 << 10
 )
 

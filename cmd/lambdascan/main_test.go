@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lambdascan/lambdascan/shared/archive/archivetest"
 	"github.com/lambdascan/lambdascan/shared/report"
 )
 
@@ -117,4 +120,29 @@ func TestDBInfo(t *testing.T) {
 	var info map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
 	assert.Regexp(t, `^\d{8}T\d{6}Z-[0-9a-f]{12}$`, info["version"])
+}
+
+// db update fetches <base>/<Ecosystem>/all.zip over HTTP, as from the OSV bucket.
+func TestDBUpdateOverHTTP(t *testing.T) {
+	export := t.TempDir()
+	recs, err := filepath.Glob(filepath.Join(testdata, "osv", "npm", "*.json"))
+	require.NoError(t, err)
+	var entries []archivetest.Entry
+	for _, r := range recs {
+		b, err := os.ReadFile(r)
+		require.NoError(t, err)
+		entries = append(entries, archivetest.Entry{Name: filepath.Base(r), Body: b})
+	}
+	require.NoError(t, os.MkdirAll(filepath.Join(export, "npm"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(export, "npm", "all.zip"), archivetest.Zip(entries...), 0o644))
+	srv := httptest.NewServer(http.FileServer(http.Dir(export)))
+	defer srv.Close()
+
+	out := filepath.Join(t.TempDir(), "cache", "osv.lsdb")
+	t.Setenv("LAMBDASCAN_DB", out)
+	code, stdout, errs := lambdascan(t, "db", "update", "--from", srv.URL)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, stdout, out)
+	code, _, errs = lambdascan(t, "scan", filepath.Join(testdata, "packages", "node-api.zip"))
+	assert.Equal(t, exitFindings, code, "scan finds the default DB that update wrote: %s", errs)
 }

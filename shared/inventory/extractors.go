@@ -1,14 +1,17 @@
 package inventory
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
+	"sync"
 
 	cpb "github.com/google/osv-scalibr/binary/proto/config_go_proto"
+	"github.com/google/osv-scalibr/inventory"
 	"github.com/google/osv-scalibr/extractor/filesystem"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/dotnet/depsjson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/golang/gobinary"
-	"github.com/google/osv-scalibr/extractor/filesystem/language/java/archive"
+	javaarchive "github.com/google/osv-scalibr/extractor/filesystem/language/java/archive"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagejson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/pnpmlock"
@@ -23,6 +26,8 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/ruby/gemspec"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargoauditable"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargolock"
+
+	"github.com/lambdascan/lambdascan/shared/archive"
 )
 
 // constructors lists the osv-scalibr extractors we run, by ecosystem. Only
@@ -35,7 +40,7 @@ var constructors = []func(*cpb.PluginConfig) (filesystem.Extractor, error){
 	// Go (binaries only: go.mod lists what was asked for, not what shipped)
 	gobinary.New,
 	// Maven
-	archive.New,
+	javaarchive.New,
 	// RubyGems
 	gemfilelock.New, gemspec.New,
 	// NuGet
@@ -47,14 +52,17 @@ var constructors = []func(*cpb.PluginConfig) (filesystem.Extractor, error){
 }
 
 // newExtractors builds a fresh set for one filesystem; extractors carry
-// per-run config.
-func newExtractors(fsys fs.FS, maxFileBytes int64) ([]filesystem.Extractor, error) {
+// per-run config. The archive limits apply inside jars too: the jar
+// extractor opens nested jars itself.
+func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder) ([]filesystem.Extractor, error) {
 	cfg := &cpb.PluginConfig{
-		MaxFileSizeBytes: maxFileBytes,
+		MaxFileSizeBytes: lim.MaxEntryBytes,
 		PluginSpecific: []*cpb.PluginSpecificConfig{{
 			Config: &cpb.PluginSpecificConfig_JavaArchive{JavaArchive: &cpb.JavaArchiveConfig{
 				// Hashing every jar costs time and the hash is not used for matching.
-				HashJars: ptr(false),
+				HashJars:       ptr(false),
+				MaxZipDepth:    int32(lim.MaxNestingDepth),
+				MaxOpenedBytes: lim.MaxTotalBytes,
 			}},
 		}},
 	}
@@ -67,9 +75,36 @@ func newExtractors(fsys fs.FS, maxFileBytes int64) ([]filesystem.Extractor, erro
 		if e.Name() == gobinary.Name || e.Name() == cargoauditable.Name {
 			e = binaryOnly{Extractor: e, fsys: fsys}
 		}
-		out = append(out, e)
+		out = append(out, recording{Extractor: e, rec: rec})
 	}
-	return append(out, pomProps{}), nil
+	return append(out, recording{Extractor: pomProps{}, rec: rec}), nil
+}
+
+// recorder collects per-file extractor failures; osv-scalibr only keeps a
+// count per plugin, and a report must say which file could not be read.
+type recorder struct {
+	mu       sync.Mutex
+	problems []Problem
+}
+
+func (r *recorder) add(p Problem) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.problems = append(r.problems, p)
+}
+
+// recording wraps an extractor to record its per-file errors.
+type recording struct {
+	filesystem.Extractor
+	rec *recorder
+}
+
+func (w recording) Extract(ctx context.Context, in *filesystem.ScanInput) (inventory.Inventory, error) {
+	inv, err := w.Extractor.Extract(ctx, in)
+	if err != nil {
+		w.rec.add(Problem{Code: CodeExtractorError, Path: in.Path, Detail: w.Name() + ": " + err.Error()})
+	}
+	return inv, err
 }
 
 func ptr[T any](v T) *T { return &v }

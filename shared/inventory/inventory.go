@@ -189,7 +189,8 @@ func guessOrigin(fsys fs.ReadDirFS, p string) Origin {
 
 // ScanFS inventories one filesystem (a zip view or a directory) into res.
 func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.Limits, res *Result) error {
-	exts, err := newExtractors(fsys, lim.MaxEntryBytes)
+	rec := &recorder{}
+	exts, err := newExtractors(fsys, lim, rec)
 	if err != nil {
 		return err
 	}
@@ -206,9 +207,13 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 	if err != nil {
 		return fmt.Errorf("inventory: walking package: %w", err)
 	}
-	for _, s := range statuses {
-		if s.Status != nil && s.Status.Status == plugin.ScanStatusFailed {
-			res.Problems = append(res.Problems, Problem{Code: CodeExtractorError, Detail: s.Name + ": " + s.Status.FailureReason})
+	res.Problems = append(res.Problems, rec.problems...)
+	if len(rec.problems) == 0 {
+		// Failures outside Extract (embedded filesystems) show only here.
+		for _, s := range statuses {
+			if s.Status != nil && s.Status.Status == plugin.ScanStatusFailed {
+				res.Problems = append(res.Problems, Problem{Code: CodeExtractorError, Detail: s.Name + ": " + s.Status.FailureReason})
+			}
 		}
 	}
 	if zfs, ok := fsys.(*archive.FS); ok {

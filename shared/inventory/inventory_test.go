@@ -182,6 +182,22 @@ func TestJars(t *testing.T) {
 	assert.Equal(t, "pkg:maven/com.fasterxml.jackson.core/jackson-databind@2.9.10", r.Packages[0].PURL)
 }
 
+// Jars inside jars are followed to the nesting cap, then reported.
+func TestNestedJarDepthCap(t *testing.T) {
+	jar := archivetest.Zip(archivetest.Entry{Name: "META-INF/maven/org.yaml/snakeyaml/pom.properties", Body: []byte("groupId=org.yaml\nartifactId=snakeyaml\nversion=1.33\n")})
+	for i := 0; i < 6; i++ {
+		jar = archivetest.Zip(archivetest.Entry{Name: fmt.Sprintf("lib/level%d.jar", i), Body: jar})
+	}
+	r := scanZip(t, archivetest.Zip(archivetest.Entry{Name: "app.jar", Body: jar}), inventory.Origin{Kind: inventory.OriginFunction})
+	assert.Empty(t, r.Packages, "the jar sits deeper than the cap")
+	assert.Contains(t, codes(r), inventory.CodeExtractorError)
+	var detail string
+	for _, p := range r.Problems {
+		detail += p.Detail
+	}
+	assert.Contains(t, detail, "max zip depth")
+}
+
 func TestLayerOriginAndPaths(t *testing.T) {
 	data, err := archivetest.ZipDir(filepath.Join(fixtures, "src", "node-api"))
 	require.NoError(t, err)

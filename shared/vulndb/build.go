@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -69,8 +70,7 @@ func Build(ctx context.Context, opt BuildOptions, w io.Writer) (Info, error) {
 		now = opt.Now
 	}
 	info := Info{BuiltAt: now().UTC().Truncate(time.Second), Ecosystems: map[string]EcosystemInfo{}}
-	groups := map[string][]Advisory{}
-	seen := map[string]int{} // key+id -> index in groups[key]
+	in := &ingest{groups: map[string][]Advisory{}, seen: map[string]int{}, info: &info}
 	found := 0
 	for _, src := range opt.Sources {
 		ecos, err := ecosystemsOf(src, opt.Ecosystems)
@@ -84,7 +84,7 @@ func Build(ctx context.Context, opt BuildOptions, w io.Writer) (Info, error) {
 			var n int
 			if dir := filepath.Join(src, eco); !isURL(src) && !exists(filepath.Join(dir, "all.zip")) {
 				// A folder of loose records (an OSV git mirror, our testdata).
-				n, err = ingestDir(dir, groups, seen, &info)
+				n, err = in.ingestFS(os.DirFS(dir))
 				if errors.Is(err, os.ErrNotExist) {
 					continue
 				}
@@ -96,7 +96,13 @@ func Build(ctx context.Context, opt BuildOptions, w io.Writer) (Info, error) {
 				if oerr != nil {
 					return info, oerr
 				}
-				n, err = ingestZip(zf, groups, seen, &info)
+				var zfs fs.FS
+				if zfs, err = openZipExport(zf); err == nil {
+					n, err = in.ingestFS(zfs)
+					if errors.Is(err, os.ErrNotExist) {
+						err = nil // an empty export is a valid export
+					}
+				}
 				cleanup()
 			}
 			found++
@@ -112,13 +118,13 @@ func Build(ctx context.Context, opt BuildOptions, w io.Writer) (Info, error) {
 	if found == 0 {
 		return info, fmt.Errorf("%w in %s", ErrNoData, strings.Join(opt.Sources, ", "))
 	}
-	for k := range groups {
+	for k := range in.groups {
 		eco, _, _ := strings.Cut(k, "\x00")
 		ei := info.Ecosystems[eco]
 		ei.Packages++
 		info.Ecosystems[eco] = ei
 	}
-	return writeIndex(w, groups, info)
+	return writeIndex(w, in.groups, info)
 }
 
 func isURL(src string) bool {
@@ -205,54 +211,39 @@ func openExport(ctx context.Context, opt BuildOptions, src, eco string) (*os.Fil
 	return f, cleanup, nil
 }
 
-// ingestZip adds every record of one export zip; it returns how many it kept.
-func ingestZip(f *os.File, groups map[string][]Advisory, seen map[string]int, info *Info) (int, error) {
+// openZipExport views an export zip as a filesystem of <id>.json records.
+func openZipExport(f *os.File) (fs.FS, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	lim := archive.DefaultLimits()
 	lim.MaxEntryBytes = 32 << 20
 	lim.MaxTotalBytes = 16 << 30 // the whole export is read once
 	lim.DeclaredMaxBytes = 16 << 30
 	lim.MaxEntries = 2_000_000
-	zfs, err := archive.Open(f, st.Size(), lim)
-	if err != nil {
-		return 0, err
-	}
-	kept := 0
-	for _, name := range zfs.Files() {
-		if !strings.HasSuffix(name, ".json") {
-			continue
-		}
-		data, err := zfs.ReadFile(name)
-		if err != nil {
-			return kept, err
-		}
-		if addRecord(data, groups, seen, info) {
-			kept++
-		}
-	}
-	return kept, nil
+	lim.SpillBytes = 0
+	return archive.Open(f, st.Size(), lim)
 }
 
-// ingestDir adds every <id>.json of a folder.
-func ingestDir(dir string, groups map[string][]Advisory, seen map[string]int, info *Info) (int, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+// ingestFS adds every <id>.json at the top of fsys (an export zip or a
+// folder of loose records); it returns how many records it kept.
+func (in *ingest) ingestFS(fsys fs.FS) (int, error) {
+	names, err := fs.Glob(fsys, "*.json")
 	if err != nil {
 		return 0, err
 	}
-	if len(files) == 0 {
+	if len(names) == 0 {
 		return 0, os.ErrNotExist
 	}
-	sort.Strings(files)
+	sort.Strings(names)
 	kept := 0
-	for _, f := range files {
-		data, err := os.ReadFile(f)
+	for _, name := range names {
+		data, err := fs.ReadFile(fsys, name)
 		if err != nil {
 			return kept, err
 		}
-		if addRecord(data, groups, seen, info) {
+		if in.add(data) {
 			kept++
 		}
 	}
@@ -264,29 +255,36 @@ func exists(p string) bool {
 	return err == nil
 }
 
-// addRecord files one OSV record under each package it affects; it reports
+// ingest accumulates advisories by lookup key across sources.
+type ingest struct {
+	groups map[string][]Advisory
+	seen   map[string]int // key+id -> index in groups[key]
+	info   *Info
+}
+
+// add files one OSV record under each package it affects; it reports
 // whether the record was kept (not withdrawn, not malformed).
-func addRecord(data []byte, groups map[string][]Advisory, seen map[string]int, info *Info) bool {
+func (in *ingest) add(data []byte) bool {
 	recs, err := ParseRecord(data)
 	if err != nil {
-		info.Skipped.Malformed++
+		in.info.Skipped.Malformed++
 		return false
 	}
 	if recs == nil {
-		info.Skipped.Withdrawn++
+		in.info.Skipped.Withdrawn++
 		return false
 	}
 	for _, r := range recs {
 		id := r.key + "\x00" + r.adv.ID
-		if i, dup := seen[id]; dup {
+		if i, dup := in.seen[id]; dup {
 			// The same advisory from two sources: keep the newer one.
-			if r.adv.Modified > groups[r.key][i].Modified {
-				groups[r.key][i] = r.adv
+			if r.adv.Modified > in.groups[r.key][i].Modified {
+				in.groups[r.key][i] = r.adv
 			}
 			continue
 		}
-		seen[id] = len(groups[r.key])
-		groups[r.key] = append(groups[r.key], r.adv)
+		in.seen[id] = len(in.groups[r.key])
+		in.groups[r.key] = append(in.groups[r.key], r.adv)
 	}
 	return true
 }

@@ -36,6 +36,7 @@ accuracy:
 
 # Wall time and peak RSS against OSV-Scanner on every corpus package, one run.
 bench: build peer
+	$(GO) test -run XXX -bench BenchmarkOpen -benchtime 50x ./shared/vulndb
 	$(GO) run ./integration/bench -lambdascan $(BIN) -peer $(PEER) -corpus $(SHARED)/corpus -osv $(SHARED)/osv -runs $(RUNS)
 
 # The peer needs a newer toolchain than ours; the go command fetches it.

@@ -17,7 +17,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -29,9 +28,18 @@ type sample struct {
 	inProcess float64
 }
 
+// timeBin reports a child's peak RSS. getrusage from this Go process is not
+// usable: Go starts children with a vfork-style clone, and Linux then folds
+// the parent's own high-water RSS into the child's ru_maxrss.
+const timeBin = "/usr/bin/time"
+
+const rssTag = "LAMBDASCAN_BENCH_MAXRSS_KB="
+
 // measure runs the command n times and returns the median wall time and the
-// median peak RSS (getrusage of the child).
+// median peak RSS.
 func measure(n int, dir string, name string, args ...string) (sample, error) {
+	args = append([]string{"-f", rssTag + "%M", name}, args...)
+	name = timeBin
 	var walls []time.Duration
 	var rsss []int64
 	var inproc []float64
@@ -45,6 +53,10 @@ func measure(n int, dir string, name string, args ...string) (sample, error) {
 		start := time.Now()
 		err := cmd.Run()
 		wall := time.Since(start)
+		rss, ok := parseRSS(stderr.String())
+		if !ok {
+			return sample{}, fmt.Errorf("%s %v: no RSS figure from %s\n%s", name, args, timeBin, tail(stderr.String()))
+		}
 		if err != nil {
 			// 1: findings; 128: the peer's "no package sources found".
 			if ee, ok := err.(*exec.ExitError); !ok || (ee.ExitCode() != 1 && ee.ExitCode() != 128) {
@@ -52,7 +64,7 @@ func measure(n int, dir string, name string, args ...string) (sample, error) {
 			}
 		}
 		walls = append(walls, wall)
-		rsss = append(rsss, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss)
+		rsss = append(rsss, rss)
 		var r struct {
 			Timings struct {
 				TotalMS float64 `json:"total_ms"`
@@ -70,6 +82,16 @@ func measure(n int, dir string, name string, args ...string) (sample, error) {
 		s.inProcess = inproc[len(inproc)/2]
 	}
 	return s, nil
+}
+
+func parseRSS(stderr string) (int64, bool) {
+	i := strings.LastIndex(stderr, rssTag)
+	if i < 0 {
+		return 0, false
+	}
+	var kb int64
+	_, err := fmt.Sscanf(stderr[i+len(rssTag):], "%d", &kb)
+	return kb, err == nil
 }
 
 func tail(s string) string {
@@ -93,7 +115,13 @@ func main() {
 }
 
 func run(ours, peer, corpus, osvDir string, runs int) error {
+	if _, err := os.Stat(timeBin); err != nil {
+		return fmt.Errorf("%s is needed to measure peak RSS (Debian package \"time\")", timeBin)
+	}
 	ours, _ = filepath.Abs(ours)
+	if peer != "" {
+		peer, _ = filepath.Abs(peer)
+	}
 	corpus, _ = filepath.Abs(corpus)
 	osvDir, _ = filepath.Abs(osvDir)
 	work, err := os.MkdirTemp("", "lambdascan-bench-")

@@ -59,7 +59,7 @@ func DefaultLimits() Limits {
 		RatioFloorBytes:  1 << 20,
 		MaxNestingDepth:  4,
 		DeclaredMaxBytes: 4 << 30,
-		SpillBytes:       4 << 20,
+		SpillBytes:       1 << 20,
 	}
 }
 

@@ -5,6 +5,7 @@ package match
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/google/osv-scalibr/semantic"
 
@@ -104,7 +105,7 @@ func Affects(adv vulndb.Advisory, p inventory.Package, v semantic.Version) (bool
 			ecosystem.NormalizeName(a.Ecosystem, a.Name) != ecosystem.NormalizeName(p.Ecosystem, p.Name) {
 			continue
 		}
-		affected := inVersions(a.Versions, p.Version, v)
+		affected := false
 		// Every range is evaluated on its own, whatever its position: a GIT
 		// range listed first must not hide the ECOSYSTEM range after it.
 		for _, r := range a.Ranges {
@@ -117,6 +118,9 @@ func Affects(adv vulndb.Advisory, p inventory.Package, v semantic.Version) (bool
 				fixes = append(fixes, fixed...)
 			}
 		}
+		// versions[] is checked last: the lists are long (PyPI) and the
+		// ranges usually decide already.
+		affected = affected || inVersions(a.Versions, p.Version, v)
 		if affected && !hit {
 			hit, hitAff = true, a
 		}
@@ -141,11 +145,34 @@ func inVersions(list []string, raw string, v semantic.Version) bool {
 		if s == raw {
 			return true
 		}
+	}
+	// Equal versions spelled differently ("1.0" and "1.0.0" in PyPI) share
+	// their leading number; parsing only those keeps long lists cheap.
+	lead := leadingNumber(raw)
+	for _, s := range list {
+		if l := leadingNumber(s); l != lead && l != "" && lead != "" {
+			continue
+		}
 		if c, err := v.CompareStr(s); err == nil && c == 0 {
 			return true
 		}
 	}
 	return false
+}
+
+// leadingNumber is the first run of digits, without leading zeros ("" if
+// the version does not start with one, after an optional "v").
+func leadingNumber(s string) string {
+	s = strings.TrimPrefix(s, "v")
+	end := 0
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	n := strings.TrimLeft(s[:end], "0")
+	if n == "" && end > 0 {
+		return "0"
+	}
+	return n
 }
 
 type event struct {

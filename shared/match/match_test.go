@@ -186,3 +186,12 @@ func TestSortedBySeverity(t *testing.T) {
 	}
 	assert.Equal(t, []string{"D", "C", "A", "B"}, ids)
 }
+
+func TestVersionsListSpelling(t *testing.T) {
+	adv := vulndb.Advisory{ID: "PYSEC-TEST", Affected: []vulndb.Affected{{Ecosystem: "PyPI", Name: "pkg", Versions: []string{"0.9", "1.0", "1.1rc1", "10.2"}}}}
+	for v, want := range map[string]bool{"1.0.0": true, "1.0": true, "01.0": true, "1.1.0rc1": true, "10.2.0": true, "2.0": false, "1.0.1": false} {
+		got, _, _, err := matchOne(t, adv, inventory.Package{Ecosystem: "PyPI", Name: "pkg", Version: v})
+		require.NoError(t, err)
+		assert.Equal(t, want, got.hit, v)
+	}
+}

@@ -1,0 +1,87 @@
+// Package contract is the JSON passed between the states of the scan
+// workflow: one type per state input/output. States pass keys and counts,
+// never reports, so no payload nears Step Functions' 256 KiB limit.
+package contract
+
+import "time"
+
+// Triggers: what started a scan.
+const (
+	TriggerDirect = "direct" // {"functionArn": ...}: console, replay, bulk item
+)
+
+// Target is validate's output and what every later state receives.
+type Target struct {
+	FunctionARN string `json:"functionArn"` // unqualified
+	Qualifier   string `json:"qualifier,omitempty"`
+	Partition   string `json:"partition"`
+	Region      string `json:"region"`
+	Account     string `json:"account"`
+	Name        string `json:"functionName"`
+	Trigger     string `json:"trigger"`           // CloudTrail event name or "direct"
+	EventID     string `json:"eventId,omitempty"` // CloudTrail event id, for tracing
+	Force       bool   `json:"force,omitempty"`   // ignore the cache
+}
+
+// Skip is the self-skip state's output.
+type Skip struct {
+	Skip   bool   `json:"skip"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Code is what identifies a function's deployed code for caching: a hit
+// needs every field equal (a layer-only or runtime change keeps CodeSha256).
+type Code struct {
+	CodeSha256  string   `json:"codeSha256"`
+	Runtime     string   `json:"runtime,omitempty"`
+	PackageType string   `json:"packageType"` // Zip or Image
+	Layers      []string `json:"layers"`      // sorted layer version ARNs
+	ImageURI    string   `json:"imageUri,omitempty"`
+}
+
+// CacheResult is the cache-check state's output.
+type CacheResult struct {
+	Hit       bool   `json:"hit"`
+	Code      Code   `json:"code"`
+	DBVersion string `json:"dbVersion"`
+	ReportKey string `json:"reportKey,omitempty"` // the cached report, on a hit
+	Status    string `json:"status,omitempty"`    // the cached scan's status
+}
+
+// Staged is one package copied into the staging bucket.
+type Staged struct {
+	Key        string `json:"key"`
+	CodeSha256 string `json:"codeSha256"`
+	Size       int64  `json:"size"`
+	LayerARN   string `json:"layerArn,omitempty"` // empty for function code
+}
+
+// Fetched is the fetch state's output.
+type Fetched struct {
+	Code     Code     `json:"code"`
+	Function Staged   `json:"function"`
+	Layers   []Staged `json:"layers,omitempty"`
+	Bytes    int64    `json:"bytes"` // bytes moved into staging
+}
+
+// Summary is the scan state's output: counts and where the documents are.
+type Summary struct {
+	Status      string         `json:"status"` // complete | partial | failed
+	ErrorName   string         `json:"errorName,omitempty"`
+	Packages    int            `json:"packages"`
+	Findings    int            `json:"findings"`
+	BySeverity  map[string]int `json:"bySeverity"`
+	MaxSeverity string         `json:"maxSeverity,omitempty"`
+	DBVersion   string         `json:"dbVersion"`
+	ReportKey   string         `json:"reportKey"`
+	CycloneDX   string         `json:"cyclonedxKey"`
+	SPDXKey     string         `json:"spdxKey"`
+	DurationMS  int64          `json:"durationMs"`
+	ScannedAt   time.Time      `json:"scannedAt"`
+}
+
+// Failure is what a Catch puts in the state (ResultPath $.error).
+type Failure struct {
+	Error string `json:"Error"`
+	Cause string `json:"Cause"`
+}

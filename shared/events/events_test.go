@@ -1,0 +1,133 @@
+package events_test
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/shared/arn"
+	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/events"
+)
+
+var scanner = arn.Function{Partition: "aws", Region: "us-east-1", Account: "999999999999"}
+
+func fixture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile("testdata/" + name + ".json")
+	require.NoError(t, err)
+	return b
+}
+
+// edit applies changes to a fixture's detail.
+func edit(t *testing.T, raw []byte, f func(ev map[string]any, detail map[string]any)) []byte {
+	t.Helper()
+	var ev map[string]any
+	require.NoError(t, json.Unmarshal(raw, &ev))
+	f(ev, ev["detail"].(map[string]any))
+	b, err := json.Marshal(ev)
+	require.NoError(t, err)
+	return b
+}
+
+func TestCloudTrailEvents(t *testing.T) {
+	const thumb = "arn:aws:lambda:eu-west-1:123456789012:function:thumbnailer"
+	tests := []struct {
+		name, fixture, wantARN, trigger string
+	}{
+		{"create", "create-function", thumb, "CreateFunction20150331"},
+		{"update code (published version 7)", "update-function-code", thumb, "UpdateFunctionCode20150331v2"},
+		{"layer change", "update-function-configuration-layers", thumb, "UpdateFunctionConfiguration20150331v2"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := events.Parse(fixture(t, tc.fixture), scanner)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantARN, got.FunctionARN)
+			assert.Equal(t, tc.trigger, got.Trigger)
+			assert.Equal(t, "eu-west-1", got.Region, "the event's region, not the scanner's")
+			assert.NotEmpty(t, got.EventID)
+		})
+	}
+}
+
+func TestFunctionNameFromRequestWhenNoResponseArn(t *testing.T) {
+	for ref, want := range map[string]string{
+		"thumbnailer":                                      "arn:aws:lambda:eu-west-1:123456789012:function:thumbnailer",
+		"210987654321:function:other:prod":                 "arn:aws:lambda:eu-west-1:210987654321:function:other",
+		"arn:aws:lambda:eu-west-1:123456789012:function:x": "arn:aws:lambda:eu-west-1:123456789012:function:x",
+	} {
+		raw := edit(t, fixture(t, "create-function"), func(_, d map[string]any) {
+			delete(d["responseElements"].(map[string]any), "functionArn")
+			d["requestParameters"].(map[string]any)["functionName"] = ref
+		})
+		got, err := events.Parse(raw, scanner)
+		require.NoError(t, err, ref)
+		assert.Equal(t, want, got.FunctionARN, ref)
+	}
+}
+
+func TestInvalidEvents(t *testing.T) {
+	tests := map[string][]byte{
+		"failed call":     fixture(t, "create-function-failed"),
+		"not json":        []byte("{"),
+		"array":           []byte("[1]"),
+		"empty object":    []byte("{}"),
+		"our own tagging": edit(t, fixture(t, "create-function"), func(_, d map[string]any) { d["eventName"] = "TagResource20170331v2" }),
+		"other service":   edit(t, fixture(t, "create-function"), func(ev, d map[string]any) { ev["source"] = "aws.s3"; d["eventSource"] = "s3.amazonaws.com" }),
+		"no function":     edit(t, fixture(t, "create-function"), func(_, d map[string]any) { d["responseElements"] = nil; d["requestParameters"] = nil }),
+		"odd name": edit(t, fixture(t, "create-function"), func(_, d map[string]any) {
+			d["responseElements"] = nil
+			d["requestParameters"] = map[string]any{"functionName": "../etc"}
+		}),
+		"odd direct": []byte(`{"functionArn":"arn:aws:lambda:eu-west-1:123456789012:layer:x:1"}`),
+		"wrong type": []byte(`{"functionArn":42}`),
+	}
+	for name, raw := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := events.Parse(raw, scanner)
+			var inv *contract.InvalidEvent
+			require.True(t, errors.As(err, &inv), "got %v", err)
+		})
+	}
+}
+
+func TestDirectInputs(t *testing.T) {
+	got, err := events.Parse([]byte(`{"functionArn":"billing","force":true}`), scanner)
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:lambda:us-east-1:999999999999:function:billing", got.FunctionARN)
+	assert.True(t, got.Force)
+	assert.Equal(t, contract.TriggerDirect, got.Trigger)
+
+	got, err = events.Parse([]byte(`{"FunctionArn":"arn:aws:lambda:eu-west-1:123456789012:function:f:$LATEST","FunctionName":"f"}`), scanner)
+	require.NoError(t, err)
+	assert.Equal(t, "$LATEST", got.Qualifier)
+}
+
+func FuzzParse(f *testing.F) {
+	for _, n := range []string{"create-function", "create-function-failed", "update-function-code", "update-function-configuration-layers"} {
+		b, err := os.ReadFile("testdata/" + n + ".json")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"functionArn":"x"}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		got, err := events.Parse(raw, scanner)
+		if err != nil {
+			var inv *contract.InvalidEvent
+			if !errors.As(err, &inv) {
+				t.Fatalf("unnamed error %T: %v", err, err)
+			}
+			return
+		}
+		if _, err := arn.Parse(got.FunctionARN, arn.Function{}); err != nil {
+			t.Fatalf("target %q does not parse: %v", got.FunctionARN, err)
+		}
+	})
+}

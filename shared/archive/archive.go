@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ var (
 	ErrUnsafePath     = errors.New("unsafe path in zip entry")
 	ErrSymlinkEntry   = errors.New("symlink entry not followed")
 	ErrTooManyEntries = errors.New("zip has too many entries")
+	ErrDuplicateEntry = errors.New("more than one zip entry for this path; only the first was read")
 )
 
 // Limits bound what reading one package may cost. Lambda itself caps a
@@ -40,7 +43,7 @@ type Limits struct {
 	MaxTotalBytes    int64   // uncompressed bytes opened over the whole scan
 	MaxRatio         float64 // uncompressed/compressed for entries above RatioFloor
 	RatioFloorBytes  int64   // small entries may compress well legitimately
-	MaxNestingDepth  int     // archives inside archives (jars in jars)
+	MaxNestingDepth  int     // archives inside archives (jars in jars, enforced by the jar extractor)
 	DeclaredMaxBytes int64   // sum of declared uncompressed sizes
 	// SpillBytes: entries larger than this are inflated to an unlinked temp
 	// file in TempDir instead of memory (Go binaries, fat jars), keeping the
@@ -112,7 +115,15 @@ func newFS(zr *zip.Reader, lim Limits) (*FS, error) {
 	z := &FS{lim: lim, files: map[string]*zip.File{}, dirs: map[string][]fs.DirEntry{".": nil}, linked: map[string]bool{}}
 	var declared uint64
 	for _, f := range zr.File {
-		declared += f.UncompressedSize64
+		// Sizes are 64-bit unsigned in the zip; anything past int64 is a lie
+		// meant to overflow our arithmetic.
+		if f.UncompressedSize64 > math.MaxInt64/2 || f.CompressedSize64 > math.MaxInt64/2 {
+			z.problem(f.Name, fmt.Errorf("%w: declared size out of range", ErrZipBomb))
+			continue
+		}
+		if declared += f.UncompressedSize64; declared > math.MaxInt64/2 {
+			return nil, fmt.Errorf("%w: declared uncompressed sizes overflow", ErrZipBomb)
+		}
 		name, ok := cleanName(f.Name)
 		if !ok {
 			z.problem(f.Name, ErrUnsafePath)
@@ -133,7 +144,10 @@ func newFS(zr *zip.Reader, lim Limits) (*FS, error) {
 			continue
 		}
 		if _, dup := z.files[name]; dup {
-			continue // the first entry wins, as unzip does by default with -n
+			// Two entries for one path: which one Lambda extracts last is not
+			// ours to guess, and a decoy first entry must not hide the second.
+			z.problem(name, ErrDuplicateEntry)
+			continue
 		}
 		z.files[name] = f
 		z.addDir(path.Dir(name))
@@ -143,7 +157,21 @@ func newFS(zr *zip.Reader, lim Limits) (*FS, error) {
 	if lim.DeclaredMaxBytes > 0 && declared > uint64(lim.DeclaredMaxBytes) {
 		return nil, fmt.Errorf("%w: declared uncompressed size %d exceeds %d", ErrZipBomb, declared, lim.DeclaredMaxBytes)
 	}
+	for name := range z.files {
+		if _, isDir := z.dirs[name]; isDir {
+			// "a" as a file and "a/b" below it: the file is unreachable.
+			delete(z.files, name)
+			z.problem(name, ErrDuplicateEntry)
+		}
+	}
 	for d, ents := range z.dirs {
+		ents = slices.DeleteFunc(ents, func(e fs.DirEntry) bool {
+			if e.IsDir() {
+				return false
+			}
+			_, isFile := z.files[path.Join(d, e.Name())]
+			return !isFile
+		})
 		sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
 		z.dirs[d] = ents
 	}
@@ -407,23 +435,6 @@ func (z *FS) Stat(name string) (fs.FileInfo, error) {
 		return fileEntry{f: f, name: path.Base(name)}, nil
 	}
 	return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
-}
-
-// Nested opens a zip stored inside this one (a layer inside a bundle, a jar
-// inside a jar) at the given depth, sharing the byte budget.
-func (z *FS) Nested(name string, depth int) (*FS, error) {
-	if z.lim.MaxNestingDepth > 0 && depth > z.lim.MaxNestingDepth {
-		return nil, fmt.Errorf("%w: nesting depth %d above %d", ErrZipBomb, depth, z.lim.MaxNestingDepth)
-	}
-	data, err := z.ReadFile(name)
-	if err != nil {
-		return nil, err
-	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
-	}
-	return newFS(zr, z.lim)
 }
 
 type fileEntry struct {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -172,16 +173,46 @@ func TestFSContract(t *testing.T) {
 	assert.Equal(t, fs.FileMode(0o755), st.Mode().Perm())
 }
 
-func TestNestedDepth(t *testing.T) {
-	inner := archivetest.Zip(archivetest.Entry{Name: "x.txt", Body: []byte("x")})
-	outer := archivetest.Zip(archivetest.Entry{Name: "lib/inner.jar", Body: inner})
-	z, err := open(t, outer, archive.DefaultLimits())
+func TestDuplicateEntriesAreReported(t *testing.T) {
+	data := archivetest.Zip(
+		archivetest.Entry{Name: "package-lock.json", Body: []byte("{}")},
+		archivetest.Entry{Name: "./package-lock.json", Body: []byte(`{"lockfileVersion":3}`)},
+		archivetest.Entry{Name: "a", Body: []byte("file")},
+		archivetest.Entry{Name: "a/b", Body: []byte("below")},
+	)
+	z, err := open(t, data, archive.DefaultLimits())
 	require.NoError(t, err)
-	n, err := z.Nested("lib/inner.jar", 1)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"x.txt"}, n.Files())
-	_, err = z.Nested("lib/inner.jar", 99)
-	assert.ErrorIs(t, err, archive.ErrZipBomb)
+	assert.Equal(t, []string{"a/b", "package-lock.json"}, z.Files())
+	var dups int
+	for _, p := range z.Problems() {
+		if errors.Is(p.Err, archive.ErrDuplicateEntry) {
+			dups++
+		}
+	}
+	assert.Equal(t, 2, dups)
+	require.NoError(t, fstest.TestFS(z, "a/b", "package-lock.json"))
+}
+
+// Sizes past int64 in the central directory must not overflow the checks.
+func TestHugeDeclaredSizes(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, size := range []uint64{math.MaxUint64, 1} {
+		w, err := zw.CreateRaw(&zip.FileHeader{Name: fmt.Sprintf("f%d", size%7), Method: zip.Store, CompressedSize64: 1, UncompressedSize64: size})
+		require.NoError(t, err)
+		_, err = w.Write([]byte("x"))
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	z, err := open(t, buf.Bytes(), archive.DefaultLimits())
+	if err != nil {
+		assert.ErrorIs(t, err, archive.ErrZipBomb)
+		return
+	}
+	for _, f := range z.Files() {
+		_, _ = fs.ReadFile(z, f) // must not panic
+	}
+	assert.NotEmpty(t, z.Problems())
 }
 
 func TestPrefetchGivesTheSameBytes(t *testing.T) {

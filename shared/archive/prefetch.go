@@ -57,11 +57,8 @@ func (z *FS) Prefetch(names []string, workers int, maxAhead int64) (stop func())
 		if !ok {
 			continue
 		}
-		w := int64(f.UncompressedSize64)
-		if z.spills(f) {
-			w = 0 // goes to disk, not memory
-		}
-		p.items[n] = &prefetched{ready: make(chan struct{}), weight: w}
+		// Spilled entries count too: they hold a descriptor and /tmp space.
+		p.items[n] = &prefetched{ready: make(chan struct{}), weight: int64(f.UncompressedSize64)}
 		queue = append(queue, n)
 	}
 	z.mu.Lock()
@@ -128,7 +125,9 @@ func (z *FS) Prefetch(names []string, workers int, maxAhead int64) (stop func())
 }
 
 // takePrefetched hands a prefetched entry to Open; ok is false when the
-// entry was not prefetched and Open must read it itself.
+// entry was not prefetched and Open must read it itself. An FS with a
+// prefetch running is meant for one walker: two concurrent Opens of one name
+// would share a file.
 func (z *FS) takePrefetched(name string) (fs.File, error, bool) {
 	z.mu.Lock()
 	p := z.pre
@@ -152,14 +151,15 @@ func (z *FS) takePrefetched(name string) (fs.File, error, bool) {
 	p.mu.Unlock()
 	<-it.ready
 	p.mu.Lock()
-	it.state = consumed
+	file, err := it.file, it.err
+	it.state, it.file = consumed, nil // the walk owns it now; let it be collected
 	p.ahead -= it.weight
 	p.cond.Broadcast()
 	p.mu.Unlock()
-	if it.err != nil {
-		return nil, it.err, true
+	if err != nil {
+		return nil, err, true
 	}
-	return it.file, nil, true
+	return file, nil, true
 }
 
 // walkLess orders paths as a depth-first walk over sorted directories visits

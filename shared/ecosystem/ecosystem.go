@@ -26,3 +26,23 @@ func NormalizeName(eco, name string) string {
 	}
 	return name
 }
+
+// known OSV ecosystem names, for case-insensitive user input.
+var known = []string{"npm", "PyPI", "Go", "Maven", "RubyGems", "NuGet", "crates.io", "Packagist",
+	"Pub", "Hex", "Hackage", "CRAN", "SwiftURL", "Debian", "Alpine", "Ubuntu", "Red Hat", "Rocky Linux",
+	"AlmaLinux", "Amazon Linux", "openSUSE", "SUSE", "Wolfi", "Chainguard", "GitHub Actions", "Packagist"}
+
+// Canonical spells a known ecosystem as OSV does ("pypi" -> "PyPI"); unknown
+// names are returned as given.
+func Canonical(name string) string {
+	base, suffix, hasSuffix := strings.Cut(name, ":")
+	for _, k := range known {
+		if strings.EqualFold(k, base) {
+			if hasSuffix {
+				return k + ":" + suffix
+			}
+			return k
+		}
+	}
+	return name
+}

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"context"
 	"encoding/json"
 	"io/fs"
 	"path"
@@ -72,6 +73,7 @@ type section struct {
 func esbuildSections(src string) []section {
 	const marker = "// node_modules/"
 	var out []section
+	lineStart, scanned := 0, 0 // start of the line holding the marker; how far we looked
 	for off := 0; ; {
 		i := strings.Index(src[off:], marker)
 		if i < 0 {
@@ -79,7 +81,11 @@ func esbuildSections(src string) []section {
 		}
 		at := off + i
 		off = at + len(marker)
-		lineStart := strings.LastIndexByte(src[:at], '\n') + 1
+		// Moving forward only: a bundle on one line must stay linear.
+		if nl := strings.LastIndexByte(src[scanned:at], '\n'); nl >= 0 {
+			lineStart = scanned + nl + 1
+		}
+		scanned = at
 		if strings.TrimSpace(src[lineStart:at]) != "" {
 			continue // the marker is not alone at the start of its line
 		}
@@ -106,10 +112,13 @@ type bundleResult struct {
 
 // scanBundles looks at JavaScript outside node_modules. A file counts as a
 // bundle when it carries evidence of inlined node_modules code.
-func scanBundles(fsys fs.FS, origin Origin) (bundleResult, error) {
+func scanBundles(ctx context.Context, fsys fs.FS, origin Origin) (bundleResult, error) {
 	var res bundleResult
 	found := map[string]*Package{}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err != nil {
 			return nil // unreadable directories are reported by the walk in ScanFS
 		}
@@ -148,23 +157,53 @@ func scanBundles(fsys fs.FS, origin Origin) (bundleResult, error) {
 	for _, p := range found {
 		res.pkgs = append(res.pkgs, *p)
 	}
-	sort.Slice(res.pkgs, func(i, j int) bool { return res.pkgs[i].Name < res.pkgs[j].Name })
+	sort.Slice(res.pkgs, func(i, j int) bool {
+		if res.pkgs[i].Name != res.pkgs[j].Name {
+			return res.pkgs[i].Name < res.pkgs[j].Name
+		}
+		return res.pkgs[i].Version < res.pkgs[j].Version
+	})
 	return res, nil
 }
 
+// note records evidence of name@version. Evidence without a version joins
+// the package's versioned entry when there is one; two versions of one
+// package (nested copies) stay two packages.
 func note(found map[string]*Package, name, version, file, how string, origin Origin) {
-	p, ok := found[name]
-	if !ok {
-		p = &Package{Ecosystem: "npm", Name: name, Origin: origin, Bundled: true}
-		found[name] = p
+	if version != "" {
+		if bare, ok := found[name+"@"]; ok {
+			// An earlier version-less sighting now has its version.
+			delete(found, name+"@")
+			found[name+"@"+version] = bare
+			bare.Version = version
+		}
+	} else {
+		for k, q := range found {
+			if q.Name == name && strings.HasPrefix(k, name+"@") {
+				version = q.Version
+				break
+			}
+		}
 	}
-	if p.Version == "" && version != "" {
-		p.Version = version
+	key := name + "@" + version
+	p, ok := found[key]
+	if !ok {
+		p = &Package{Ecosystem: "npm", Name: name, Version: version, Origin: origin, Bundled: true}
+		found[key] = p
 	}
 	loc := path.Join(origin.Root(), file)
 	p.Paths = union(p.Paths, []string{loc})
 	p.Extractors = union(p.Extractors, []string{"lambdascan/bundle:" + how})
 	p.PURL = purl.PackageURL{Type: purl.TypeNPM, Name: name, Version: p.Version}.String()
+}
+
+func known(found map[string]*Package, name string) bool {
+	for _, p := range found {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 // fromBundle reads one JavaScript file; it returns how many packages it named.
@@ -173,7 +212,9 @@ func fromBundle(src, file string, origin Origin, found map[string]*Package) int 
 	// esbuild writes a "// node_modules/<pkg>/<file>" comment before each
 	// inlined module; the text up to the next comment is that package's code.
 	for _, sec := range esbuildSections(src) {
-		sm := reModulePath.FindStringSubmatch(sec.module + "/")
+		// node_modules/a/node_modules/lodash/x.js is lodash, not a.
+		mod := sec.module[strings.LastIndex(sec.module, "node_modules/"):]
+		sm := reModulePath.FindStringSubmatch(mod + "/")
 		if sm == nil {
 			continue
 		}
@@ -196,7 +237,7 @@ func fromBundle(src, file string, origin Origin, found map[string]*Package) int 
 		// Embedded package.json objects only count inside a known bundle:
 		// on their own they are too easily application data.
 		for _, sm := range anchoredAll(src, rePkgJSON, `"name"`) {
-			if _, ok := found[sm[1]]; ok {
+			if known(found, sm[1]) {
 				note(found, sm[1], sm[2], file, "package-json", origin)
 			}
 		}

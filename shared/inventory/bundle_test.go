@@ -1,7 +1,9 @@
 package inventory_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 
@@ -26,6 +28,9 @@ func TestBundleEvidence(t *testing.T) {
 		{"sourcemap sources", "index.js.map",
 			`{"version":3,"sources":["../src/h.ts","../node_modules/jsonwebtoken/sign.js","webpack:///./node_modules/a/node_modules/ms/index.js"]}`,
 			[]string{"npm jsonwebtoken@ function bundled", "npm ms@ function bundled"}},
+		{"nested copies are their own packages", "index.js",
+			"// node_modules/a/index.js\nvar VERSION = \"1.0.0\";\n// node_modules/a/node_modules/lodash/lodash.js\nvar VERSION = \"4.17.4\";\n// node_modules/lodash/lodash.js\nvar VERSION = \"4.17.21\";\n",
+			[]string{"npm a@1.0.0 function bundled", "npm lodash@4.17.21 function bundled", "npm lodash@4.17.4 function bundled"}},
 		{"plain handler is not a bundle", "index.js",
 			"exports.handler = async () => ({ version: \"1.0.0\" });\n", []string{}},
 	}
@@ -41,4 +46,13 @@ func TestBundleEvidence(t *testing.T) {
 			}
 		})
 	}
+}
+
+// One long line full of markers must scan in linear time.
+func TestBundleOneLongLine(t *testing.T) {
+	line := strings.Repeat("x=1;// node_modules/p/i.js ", 40000) // ~1 MiB, no newline
+	start := time.Now()
+	r := scanZip(t, archivetest.Zip(archivetest.Entry{Name: "index.js", Body: []byte(line)}), inventory.Origin{Kind: inventory.OriginFunction})
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.NotNil(t, r)
 }

@@ -72,6 +72,8 @@ const (
 	CodeCorruptEntry   = "corrupt_entry"
 	CodeExtractorError = "extractor_error"
 	CodeBundled        = "bundled"
+	CodeDuplicateEntry = "duplicate_entry"
+	CodeNoVulnData     = "no_vuln_data"
 )
 
 // Problem is a reason the inventory may be incomplete.
@@ -208,12 +210,15 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 		return fmt.Errorf("inventory: walking package: %w", err)
 	}
 	res.Problems = append(res.Problems, rec.problems...)
-	if len(rec.problems) == 0 {
-		// Failures outside Extract (embedded filesystems) show only here.
-		for _, s := range statuses {
-			if s.Status != nil && s.Status.Status == plugin.ScanStatusFailed {
-				res.Problems = append(res.Problems, Problem{Code: CodeExtractorError, Detail: s.Name + ": " + s.Status.FailureReason})
-			}
+	recorded := map[string]bool{}
+	for _, p := range rec.problems {
+		recorded[strings.SplitN(p.Detail, ":", 2)[0]] = true
+	}
+	for _, s := range statuses {
+		// Failures outside Extract (embedded filesystems) show only here;
+		// per-file ones were recorded above with their paths.
+		if s.Status != nil && s.Status.Status == plugin.ScanStatusFailed && !recorded[s.Name] {
+			res.Problems = append(res.Problems, Problem{Code: CodeExtractorError, Detail: s.Name + ": " + s.Status.FailureReason})
 		}
 	}
 	if zfs, ok := fsys.(*archive.FS); ok {
@@ -229,7 +234,7 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 		res.Packages = append(res.Packages, pkg)
 		res.Raw = append(res.Raw, p)
 	}
-	bundled, err := scanBundles(fsys, origin)
+	bundled, err := scanBundles(ctx, fsys, origin)
 	if err != nil {
 		return err
 	}
@@ -257,6 +262,8 @@ func archiveCode(err error) string {
 		return CodeZipBomb
 	case errors.Is(err, archive.ErrEntryTooLarge):
 		return CodeEntryTooLarge
+	case errors.Is(err, archive.ErrDuplicateEntry):
+		return CodeDuplicateEntry
 	default:
 		return CodeCorruptEntry
 	}

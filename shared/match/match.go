@@ -28,12 +28,22 @@ type Finding struct {
 // Skip says why a package could not be matched.
 type Skip struct {
 	Package inventory.Package `json:"package"`
+	Code    string            `json:"code"`
 	Reason  string            `json:"reason"`
 }
+
+// Skip codes.
+const (
+	SkipNoVersion       = "no_version"
+	SkipBadVersion      = "version_not_comparable"
+	SkipNoEcosystemData = "no_vuln_data"
+)
 
 // Lookuper is the part of the vuln index matching needs.
 type Lookuper interface {
 	Lookup(ecosystem, name string) ([]vulndb.Advisory, error)
+	// Covers reports whether the index holds data for the ecosystem.
+	Covers(ecosystem string) bool
 }
 
 // Packages matches every package against the index. Packages whose version
@@ -43,7 +53,12 @@ func Packages(db Lookuper, pkgs []inventory.Package) ([]Finding, []Skip, error) 
 	var skips []Skip
 	for _, p := range pkgs {
 		if p.Version == "" || p.Version == "(devel)" {
-			skips = append(skips, Skip{Package: p, Reason: "no version"})
+			skips = append(skips, Skip{Package: p, Code: SkipNoVersion, Reason: "no version"})
+			continue
+		}
+		if !db.Covers(p.Ecosystem) {
+			// Zero findings must not read as "clean" when there was no data.
+			skips = append(skips, Skip{Package: p, Code: SkipNoEcosystemData, Reason: "the vulnerability database has no " + p.Ecosystem + " data"})
 			continue
 		}
 		advs, err := db.Lookup(p.Ecosystem, p.Name)
@@ -55,7 +70,7 @@ func Packages(db Lookuper, pkgs []inventory.Package) ([]Finding, []Skip, error) 
 		}
 		v, err := semantic.Parse(p.Version, ecosystem.Base(p.Ecosystem))
 		if err != nil {
-			skips = append(skips, Skip{Package: p, Reason: fmt.Sprintf("version %q not comparable: %v", p.Version, err)})
+			skips = append(skips, Skip{Package: p, Code: SkipBadVersion, Reason: fmt.Sprintf("version %q not comparable: %v", p.Version, err)})
 			continue
 		}
 		for _, adv := range advs {
@@ -150,7 +165,8 @@ func inVersions(list []string, raw string, v semantic.Version) bool {
 	// their leading number; parsing only those keeps long lists cheap.
 	lead := leadingNumber(raw)
 	for _, s := range list {
-		if l := leadingNumber(s); l != lead && l != "" && lead != "" {
+		// An epoch ("1!2.0") moves the leading number: compare those fully.
+		if l := leadingNumber(s); l != lead && l != "" && lead != "" && !strings.Contains(s+raw, "!") {
 			continue
 		}
 		if c, err := v.CompareStr(s); err == nil && c == 0 {
@@ -243,10 +259,20 @@ func inRange(r vulndb.Range, eco string, v semantic.Version) (bool, []string) {
 			}
 		}
 	}
-	for _, l := range limits {
-		if c, err := v.CompareStr(l); err == nil && c >= 0 {
-			affected = false
+	// limit events: affected only below at least one of them; "*" is no limit.
+	if len(limits) > 0 && affected {
+		below := false
+		for _, l := range limits {
+			if l == "*" {
+				below = true
+				break
+			}
+			if c, err := v.CompareStr(l); err == nil && c < 0 {
+				below = true
+				break
+			}
 		}
+		affected = below
 	}
 	return affected, fixedAbove
 }

@@ -88,6 +88,8 @@ func TestAffects(t *testing.T) {
 		{"last_affected inclusive", "PyPI", "jinja2", "2.11.2", vulndb.Affected{Ecosystem: "PyPI", Name: "jinja2", Ranges: []vulndb.Range{rng("ECOSYSTEM", ev("i", "0"), ev("l", "2.11.2"))}}, true, ""},
 		{"above last_affected", "PyPI", "jinja2", "2.11.3", vulndb.Affected{Ecosystem: "PyPI", Name: "jinja2", Ranges: []vulndb.Range{rng("ECOSYSTEM", ev("i", "0"), ev("l", "2.11.2"))}}, false, ""},
 		{"limit", "Go", "example.com/m", "2.0.0", vulndb.Affected{Ecosystem: "Go", Name: "example.com/m", Ranges: []vulndb.Range{rng("SEMVER", ev("i", "1.0.0"), ev("x", "2.0.0"))}}, false, ""},
+		{"limit * is no limit", "Go", "example.com/m", "9.0.0", vulndb.Affected{Ecosystem: "Go", Name: "example.com/m", Ranges: []vulndb.Range{rng("SEMVER", ev("i", "1.0.0"), ev("x", "*"))}}, true, ""},
+		{"below one of two limits", "Go", "example.com/m", "2.5.0", vulndb.Affected{Ecosystem: "Go", Name: "example.com/m", Ranges: []vulndb.Range{rng("SEMVER", ev("i", "1.0.0"), ev("x", "2.0.0"), ev("x", "3.0.0"))}}, true, ""},
 		{"below limit", "Go", "example.com/m", "1.5.0", vulndb.Affected{Ecosystem: "Go", Name: "example.com/m", Ranges: []vulndb.Range{rng("SEMVER", ev("i", "1.0.0"), ev("x", "2.0.0"))}}, true, ""},
 		{"GIT range first, ECOSYSTEM after, no versions list", "PyPI", "beaker", "1.5.0", vulndb.Affected{Ecosystem: "PyPI", Name: "beaker", Ranges: []vulndb.Range{
 			rng("GIT", ev("i", "0"), ev("f", "91becae76101cf87ce8cbfabe3af2622fc328fe5")),
@@ -189,7 +191,7 @@ func TestSortedBySeverity(t *testing.T) {
 
 func TestVersionsListSpelling(t *testing.T) {
 	adv := vulndb.Advisory{ID: "PYSEC-TEST", Affected: []vulndb.Affected{{Ecosystem: "PyPI", Name: "pkg", Versions: []string{"0.9", "1.0", "1.1rc1", "10.2"}}}}
-	for v, want := range map[string]bool{"1.0.0": true, "1.0": true, "01.0": true, "1.1.0rc1": true, "10.2.0": true, "2.0": false, "1.0.1": false} {
+	for v, want := range map[string]bool{"0!1.0": true, "1.0.0": true, "1.0": true, "01.0": true, "1.1.0rc1": true, "10.2.0": true, "2.0": false, "1.0.1": false} {
 		got, _, _, err := matchOne(t, adv, inventory.Package{Ecosystem: "PyPI", Name: "pkg", Version: v})
 		require.NoError(t, err)
 		assert.Equal(t, want, got.hit, v)

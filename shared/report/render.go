@@ -83,6 +83,20 @@ func WriteTable(w io.Writer, r *Report) error {
 	for _, reason := range r.Reasons {
 		fmt.Fprintf(w, "  partial: %s %s %s\n", reason.Code, reason.Path, reason.Detail)
 	}
+	if len(r.Skipped) > 0 {
+		byCode := map[string][]string{}
+		for _, sk := range r.Skipped {
+			byCode[sk.Code] = append(byCode[sk.Code], sk.Package.Name)
+		}
+		codes := make([]string, 0, len(byCode))
+		for c := range byCode {
+			codes = append(codes, c)
+		}
+		sort.Strings(codes)
+		for _, c := range codes {
+			fmt.Fprintf(w, "  not matched (%s): %s\n", c, strings.Join(byCode[c], ", "))
+		}
+	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}

@@ -6,6 +6,8 @@ package scan
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sort"
 	"time"
 
 	"github.com/lambdascan/lambdascan/shared/archive"
@@ -30,13 +32,13 @@ type Options struct {
 
 // Run scans the sources of one target. It never returns nil: a failure is a
 // report with status failed and a named error.
-func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inventory.Source, opt Options) *report.Report {
+func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inventory.Source, opt Options) (r *report.Report) {
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now
 	}
 	start := now()
-	r := &report.Report{
+	r = &report.Report{
 		Schema:   report.SchemaVersion,
 		Target:   target,
 		Scanner:  report.Scanner{Name: Name, Version: Version},
@@ -53,6 +55,13 @@ func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inv
 		r.Summarize()
 		return r
 	}
+	defer func() {
+		// A bug in an extractor must cost one report, not the process.
+		if p := recover(); p != nil {
+			fail(r, fmt.Errorf("%w: %v", errPanic, p))
+			finish()
+		}
+	}()
 	if db == nil {
 		fail(r, errNoDB)
 		return finish()
@@ -82,6 +91,16 @@ func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inv
 	}
 	r.Skipped = skips
 	r.Reasons = inv.Problems
+	missing := map[string]int{}
+	for _, s := range skips {
+		if s.Code == match.SkipNoEcosystemData {
+			missing[s.Package.Ecosystem]++
+		}
+	}
+	for _, eco := range sortedKeys(missing) {
+		r.Reasons = append(r.Reasons, inventory.Problem{Code: inventory.CodeNoVulnData,
+			Detail: fmt.Sprintf("%d %s packages not matched: the vulnerability database has no %s data", missing[eco], eco, eco)})
+	}
 	r.Status = report.StatusComplete
 	if len(r.Reasons) > 0 {
 		r.Status = report.StatusPartial
@@ -89,7 +108,19 @@ func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inv
 	return finish()
 }
 
-var errNoDB = errors.New("no vulnerability database loaded")
+var (
+	errNoDB  = errors.New("no vulnerability database loaded")
+	errPanic = errors.New("internal error while scanning")
+)
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
 
 func fail(r *report.Report, err error) {
 	r.Status = report.StatusFailed
@@ -116,6 +147,8 @@ func ErrorName(err error) string {
 		return "VulnDBCorrupt"
 	case errors.Is(err, errNoDB):
 		return "VulnDBMissing"
+	case errors.Is(err, errPanic):
+		return "ScanPanic"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "ScanTimeout"
 	case errors.Is(err, context.Canceled):

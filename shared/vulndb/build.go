@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lambdascan/lambdascan/shared/archive"
+	"github.com/lambdascan/lambdascan/shared/ecosystem"
 )
 
 // DefaultEcosystems are the OSV ecosystems the inventory produces.
@@ -118,6 +119,13 @@ func Build(ctx context.Context, opt BuildOptions, w io.Writer) (Info, error) {
 	if found == 0 {
 		return info, fmt.Errorf("%w in %s", ErrNoData, strings.Join(opt.Sources, ", "))
 	}
+	// An ecosystem asked for by name and found nowhere is an error, not a
+	// quiet gap in coverage.
+	for _, e := range opt.Ecosystems {
+		if _, ok := info.Ecosystems[ecosystem.Canonical(e)]; !ok {
+			return info, fmt.Errorf("%w for ecosystem %q in %s", ErrNoData, e, strings.Join(opt.Sources, ", "))
+		}
+	}
 	for k := range in.groups {
 		eco, _, _ := strings.Cut(k, "\x00")
 		ei := info.Ecosystems[eco]
@@ -133,7 +141,11 @@ func isURL(src string) bool {
 
 func ecosystemsOf(src string, want []string) ([]string, error) {
 	if len(want) > 0 {
-		return want, nil
+		out := make([]string, len(want))
+		for i, w := range want {
+			out[i] = ecosystem.Canonical(w)
+		}
+		return out, nil
 	}
 	if isURL(src) {
 		return DefaultEcosystems, nil

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lambdascan/lambdascan/shared/ecosystem"
 )
 
 // File layout (all integers little-endian):
@@ -188,10 +190,16 @@ func OpenReader(r io.ReaderAt, size int64) (*DB, error) {
 	if hdr.Format != FormatVersion {
 		return nil, fmt.Errorf("%w: format %d, this build reads %d", ErrCorrupt, hdr.Format, FormatVersion)
 	}
+	// Each bound is checked against what is left of the file, so no sum of
+	// header values can overflow.
 	tableOff := int64(len(pre)) + hlen
+	rest := size - tableOff
+	if hdr.Keys < 0 || int64(hdr.Keys) > rest/entrySize {
+		return nil, fmt.Errorf("%w: %d keys do not fit the file", ErrCorrupt, hdr.Keys)
+	}
 	tableLen := int64(hdr.Keys) * entrySize
-	if hdr.Keys < 0 || hdr.BlobLen < 0 || tableOff+tableLen+hdr.BlobLen > size {
-		return nil, fmt.Errorf("%w: section bounds", ErrCorrupt)
+	if hdr.BlobLen < 0 || hdr.BlobLen > rest-tableLen {
+		return nil, fmt.Errorf("%w: key section does not fit the file", ErrCorrupt)
 	}
 	both := make([]byte, tableLen+hdr.BlobLen)
 	if _, err := r.ReadAt(both, tableOff); err != nil {
@@ -199,11 +207,20 @@ func OpenReader(r io.ReaderAt, size int64) (*DB, error) {
 	}
 	db := &DB{r: r, info: hdr, table: both[:tableLen], blob: both[tableLen:], base: tableOff + tableLen + hdr.BlobLen, cache: map[string][]Advisory{}}
 	// Validate every entry once so lookups cannot slice out of range.
+	// Validate every entry once, so lookups cannot slice out of range, and
+	// the key order, so the binary search cannot silently miss a package.
+	blocks := size - db.base
+	prev := ""
 	for i := 0; i < hdr.Keys; i++ {
 		ko, kl, bo, bl := db.entry(i)
-		if ko+kl > int64(len(db.blob)) || db.base+bo+bl > size {
+		if ko > int64(len(db.blob)) || kl > int64(len(db.blob))-ko || bo < 0 || bl < 0 || bo > blocks || bl > blocks-bo {
 			return nil, fmt.Errorf("%w: entry %d out of bounds", ErrCorrupt, i)
 		}
+		k := db.key(i)
+		if i > 0 && k <= prev {
+			return nil, fmt.Errorf("%w: keys out of order at entry %d", ErrCorrupt, i)
+		}
+		prev = k
 	}
 	return db, nil
 }
@@ -217,6 +234,12 @@ func (db *DB) entry(i int) (keyOff, keyLen, blockOff, blockLen int64) {
 func (db *DB) key(i int) string {
 	ko, kl, _, _ := db.entry(i)
 	return string(db.blob[ko : ko+kl])
+}
+
+// Covers reports whether the index was built with data for the ecosystem.
+func (db *DB) Covers(eco string) bool {
+	_, ok := db.info.Ecosystems[ecosystem.Base(eco)]
+	return ok
 }
 
 // Info describes the index.

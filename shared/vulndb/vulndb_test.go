@@ -114,6 +114,14 @@ func TestBuildOverHTTP(t *testing.T) {
 	assert.ErrorContains(t, err, "HTTP 503")
 }
 
+func TestRequestedEcosystems(t *testing.T) {
+	_, info := build(t, vulndb.BuildOptions{Sources: []string{testOSV}, Ecosystems: []string{"pypi", "NPM"}})
+	assert.Contains(t, info.Ecosystems, "PyPI", "names are matched case-insensitively")
+	assert.Contains(t, info.Ecosystems, "npm")
+	_, err := vulndb.Build(context.Background(), vulndb.BuildOptions{Sources: []string{testOSV}, Ecosystems: []string{"npm", "crates.io"}}, &bytes.Buffer{})
+	assert.ErrorIs(t, err, vulndb.ErrNoData, "crates.io was asked for and is not there")
+}
+
 func TestNoData(t *testing.T) {
 	_, err := vulndb.Build(context.Background(), vulndb.BuildOptions{Sources: []string{t.TempDir()}}, &bytes.Buffer{})
 	assert.ErrorIs(t, err, vulndb.ErrNoData)
@@ -169,4 +177,22 @@ func TestParseRecord(t *testing.T) {
 	recs, err = vulndb.ParseRecord([]byte(`{"id":"X","withdrawn":"2023-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"a"}}]}`))
 	assert.NoError(t, err)
 	assert.Nil(t, recs)
+}
+
+// Header values chosen to overflow size arithmetic must give ErrCorrupt.
+func TestCraftedHeader(t *testing.T) {
+	for _, hdr := range []string{
+		`{"format":2,"keys":2305843009213693952,"blob_len":0}`,
+		`{"format":2,"keys":0,"blob_len":9223372036854775807}`,
+		`{"format":2,"keys":-1,"blob_len":0}`,
+	} {
+		var b bytes.Buffer
+		b.WriteString("LSVDB\x00\x01\n")
+		n := uint32(len(hdr))
+		b.Write([]byte{byte(n), byte(n >> 8), byte(n >> 16), byte(n >> 24)})
+		b.WriteString(hdr)
+		b.Write(make([]byte, 64))
+		_, err := vulndb.OpenReader(bytes.NewReader(b.Bytes()), int64(b.Len()))
+		assert.ErrorIs(t, err, vulndb.ErrCorrupt, hdr)
+	}
 }

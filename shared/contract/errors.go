@@ -38,3 +38,8 @@ func (e *TransientError) Unwrap() error { return e.Err }
 type ScanFailed struct{ Name, Message, ReportKey string }
 
 func (e *ScanFailed) Error() string { return e.Name + ": " + e.Message }
+
+// VulnDBMissing: the mirror has not published an index yet (first deploy).
+type VulnDBMissing struct{}
+
+func (e *VulnDBMissing) Error() string { return "no vulnerability database published yet" }

@@ -1,0 +1,276 @@
+// Package localstack runs the scan workflow's AWS services on loopback:
+// moto_server (with its Step Functions engine) behind a small proxy that
+// answers Lambda Invoke by running the real Go step handlers in-process.
+// Tests start one stack per package and it dies with the test process.
+package localstack
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+)
+
+//go:embed launcher.py
+var launcher []byte
+
+// Region and Account are the local stack's.
+const (
+	Region  = "eu-west-1"
+	Account = "123456789012"
+)
+
+// Stack is a running local AWS.
+type Stack struct {
+	// Endpoint is what clients use (the proxy); moto itself sits behind it.
+	Endpoint string
+
+	moto    *exec.Cmd
+	motoURL string
+	proxy   *http.Server
+	logs    *lockedBuffer
+
+	mu       sync.Mutex
+	handlers map[string]lambda.Handler
+	invokes  map[string]int
+}
+
+// Start launches moto and the proxy on free loopback ports.
+func Start(ctx context.Context) (*Stack, error) {
+	motoPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	proxyLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	proxyPort := proxyLn.Addr().(*net.TCPAddr).Port
+
+	dir, err := os.MkdirTemp("", "lambdascan-moto-")
+	if err != nil {
+		return nil, err
+	}
+	script := filepath.Join(dir, "launcher.py")
+	if err := os.WriteFile(script, launcher, 0o644); err != nil {
+		return nil, err
+	}
+	python := os.Getenv("LAMBDASCAN_PYTHON")
+	if python == "" {
+		python = "python3"
+	}
+	s := &Stack{
+		Endpoint: fmt.Sprintf("http://127.0.0.1:%d", proxyPort),
+		motoURL:  fmt.Sprintf("http://127.0.0.1:%d", motoPort),
+		logs:     &lockedBuffer{},
+		handlers: map[string]lambda.Handler{},
+		invokes:  map[string]int{},
+	}
+	cmd := exec.Command(python, script, "-H", "127.0.0.1", "-p", fmt.Sprint(motoPort))
+	// The Step Functions engine calls Lambda at localhost:MOTO_PORT: the proxy.
+	cmd.Env = append(os.Environ(), fmt.Sprintf("MOTO_PORT=%d", proxyPort),
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+Region)
+	cmd.Stdout, cmd.Stderr = s.logs, s.logs
+	// Dies with the test process, even when the test binary is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("localstack: starting moto (%s): %w", python, err)
+	}
+	s.moto = cmd
+	target, _ := url.Parse(s.motoURL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ErrorLog = log.New(s.logs, "proxy: ", 0) // shutdown noise belongs with moto's log
+	s.proxy = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name, ok := invokePath(r); ok {
+			s.invoke(w, r, name)
+			return
+		}
+		rp.ServeHTTP(w, r)
+	})}
+	go s.proxy.Serve(proxyLn)
+
+	if err := s.waitReady(ctx); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	// The Step Functions engine must be on before any state machine exists.
+	resp, err := http.Post(s.motoURL+"/moto-api/config", "application/json",
+		strings.NewReader(`{"stepfunctions":{"execute_state_machine":true}}`))
+	if err != nil {
+		s.Stop()
+		return nil, err
+	}
+	resp.Body.Close()
+	return s, nil
+}
+
+func (s *Stack) waitReady(ctx context.Context) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		resp, err := http.Get(s.motoURL + "/moto-api/")
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+		if s.moto.ProcessState != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("localstack: moto did not start: %s", s.Logs())
+}
+
+// Logs returns what moto printed.
+func (s *Stack) Logs() string { return s.logs.String() }
+
+// lockedBuffer collects moto's output, written by exec's copier goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 1<<20 {
+		b.buf.Reset() // keep the tail; moto logs every request
+	}
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Stop kills moto and closes the proxy.
+func (s *Stack) Stop() {
+	if s.proxy != nil {
+		s.proxy.Close()
+	}
+	if s.moto != nil && s.moto.Process != nil {
+		syscall.Kill(-s.moto.Process.Pid, syscall.SIGKILL)
+		s.moto.Wait()
+	}
+}
+
+// Register makes Invoke of the named function run h in-process.
+func (s *Stack) Register(name string, h lambda.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.handlers[name] = h
+}
+
+// Invocations counts calls per function name.
+func (s *Stack) Invocations(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.invokes[name]
+}
+
+// invokePath matches POST /2015-03-31/functions/{name}/invocations.
+func invokePath(r *http.Request) (string, bool) {
+	if r.Method != http.MethodPost {
+		return "", false
+	}
+	p := r.URL.EscapedPath()
+	const prefix, suffix = "/2015-03-31/functions/", "/invocations"
+	if !strings.HasPrefix(p, prefix) || !strings.HasSuffix(p, suffix) {
+		return "", false
+	}
+	name, err := url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(p, prefix), suffix))
+	if err != nil {
+		return "", false
+	}
+	// A full ARN or name:qualifier names the same function.
+	if strings.HasPrefix(name, "arn:") {
+		parts := strings.Split(name, ":")
+		if len(parts) >= 7 {
+			name = parts[6]
+		}
+	} else if i := strings.IndexByte(name, ':'); i >= 0 {
+		name = name[:i]
+	}
+	return name, true
+}
+
+// invoke answers like the Lambda service: 200 with the result, or 200 with
+// X-Amz-Function-Error: Unhandled and {"errorType","errorMessage"}.
+func (s *Stack) invoke(w http.ResponseWriter, r *http.Request, name string) {
+	s.mu.Lock()
+	h, ok := s.handlers[name]
+	s.invokes[name]++
+	s.mu.Unlock()
+	if !ok {
+		w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprintf(w, `{"Type":"User","Message":"Function not found: %s"}`, name)
+		return
+	}
+	payload, err := io.ReadAll(r.Body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if len(payload) == 0 {
+		payload = []byte("{}")
+	}
+	ctx := lambdacontext.NewContext(r.Context(), &lambdacontext.LambdaContext{
+		AwsRequestID:       fmt.Sprintf("local-%d", time.Now().UnixNano()),
+		InvokedFunctionArn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, name),
+	})
+	out, err := h.Invoke(ctx, payload)
+	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+	if err != nil {
+		w.Header().Set("X-Amz-Function-Error", "Unhandled")
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"errorType":%q,"errorMessage":%q}`, errorType(err), err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(out)
+}
+
+// errorType is what the Lambda Go runtime reports: the error's type name.
+func errorType(err error) string {
+	var named interface{ ErrorType() string }
+	if errors.As(err, &named) {
+		return named.ErrorType()
+	}
+	t := fmt.Sprintf("%T", err)
+	t = strings.TrimPrefix(t, "*")
+	if i := strings.LastIndexByte(t, '.'); i >= 0 {
+		t = t[i+1:]
+	}
+	return t
+}
+
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,79 @@
+// Package config reads the scanner's settings from the environment the CDK
+// stack (or the local stack) gives every step Lambda.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every step's view of the stack.
+type Config struct {
+	Bucket          string        // staging/, results/, reports/, vulndb/ prefixes
+	CacheTable      string        // DynamoDB table
+	TopicARN        string        // SNS findings topic
+	MetricsNS       string        // CloudWatch namespace
+	SelfFunctions   []string      // the scanner's own function names
+	SelfTagKey      string        // tag the stack puts on its own functions
+	CacheTTL        time.Duration // cache item lifetime
+	EnableTagging   bool
+	NotifySeverity  string // notify on findings at or above this level
+	VulnDBSourceURL string // OSV export base URL for the mirror
+	Ecosystems      []string
+	TmpDir          string // /tmp in Lambda
+	Region          string
+	Account         string
+	Partition       string
+}
+
+// SelfTagKey is the tag the stack puts on the scanner's own functions.
+const SelfTagKey = "lambdascan:component"
+
+// FromEnv reads the configuration; missing required settings are an error.
+func FromEnv() (Config, error) {
+	c := Config{
+		Bucket:          os.Getenv("LAMBDASCAN_BUCKET"),
+		CacheTable:      os.Getenv("LAMBDASCAN_CACHE_TABLE"),
+		TopicARN:        os.Getenv("LAMBDASCAN_TOPIC_ARN"),
+		MetricsNS:       envOr("LAMBDASCAN_METRICS_NAMESPACE", "LambdaScan"),
+		SelfFunctions:   split(os.Getenv("LAMBDASCAN_SELF_FUNCTIONS")),
+		SelfTagKey:      envOr("LAMBDASCAN_SELF_TAG", SelfTagKey),
+		EnableTagging:   envOr("LAMBDASCAN_ENABLE_TAGGING", "true") == "true",
+		NotifySeverity:  envOr("LAMBDASCAN_NOTIFY_SEVERITY", "high"),
+		VulnDBSourceURL: envOr("LAMBDASCAN_VULNDB_SOURCE_URL", "https://osv-vulnerabilities.storage.googleapis.com"),
+		Ecosystems:      split(envOr("LAMBDASCAN_ECOSYSTEMS", "npm,PyPI,Go,Maven,RubyGems,NuGet,crates.io,Packagist")),
+		TmpDir:          envOr("LAMBDASCAN_TMP", os.TempDir()),
+		Region:          envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
+		Account:         os.Getenv("LAMBDASCAN_ACCOUNT"),
+		Partition:       envOr("LAMBDASCAN_PARTITION", "aws"),
+	}
+	days, err := strconv.Atoi(envOr("LAMBDASCAN_CACHE_TTL_DAYS", "30"))
+	if err != nil || days < 1 {
+		return c, fmt.Errorf("config: LAMBDASCAN_CACHE_TTL_DAYS must be a positive number of days")
+	}
+	c.CacheTTL = time.Duration(days) * 24 * time.Hour
+	if c.Bucket == "" {
+		return c, fmt.Errorf("config: LAMBDASCAN_BUCKET is not set")
+	}
+	return c, nil
+}
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func split(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

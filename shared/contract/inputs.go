@@ -1,0 +1,67 @@
+package contract
+
+// Inputs of the Task states, shaped by each state's Parameters in
+// statemachine/scan.asl.json from the execution state:
+//
+//	$.target  Target       (validate)
+//	$.skip    Skip         (self-skip)
+//	$.cache   CacheResult  (cache check)
+//	$.fetched Fetched      (fetch)
+//	$.summary Summary      (scan)
+//	$.stored  Stored       (store)
+//	$.error   Failure      (any Catch)
+
+// FetchInput is the fetch state's input.
+type FetchInput struct {
+	Target Target      `json:"target"`
+	Cache  CacheResult `json:"cache"`
+}
+
+// ScanInput is the scan state's input.
+type ScanInput struct {
+	Target  Target  `json:"target"`
+	Fetched Fetched `json:"fetched"`
+}
+
+// Outcomes of one execution, for store, tag, metrics and notify.
+const (
+	OutcomeScanned  = "scanned"
+	OutcomeCacheHit = "cache-hit"
+	OutcomeFailed   = "failed"
+	OutcomeSkipped  = "skipped" // unsupported package type
+)
+
+// RecordInput is the input of store, tag, metrics and notify: what happened
+// to the target. Summary is set when a scan ran; Error when it failed.
+type RecordInput struct {
+	Outcome string `json:"outcome"`
+	// StartedAt is the execution's start ($$.Execution.StartTime): the
+	// record's timestamp, the same on every retry, so store is idempotent.
+	StartedAt string       `json:"startedAt"`
+	Target    Target       `json:"target"`
+	Cache     *CacheResult `json:"cache,omitempty"`
+	Fetched   *Fetched     `json:"fetched,omitempty"`
+	Summary   *Summary     `json:"summary,omitempty"`
+	Stored    *Stored      `json:"stored,omitempty"`
+	Error     *Failure     `json:"error,omitempty"`
+}
+
+// Stored is the store state's output.
+type Stored struct {
+	ReportKey string `json:"reportKey"`
+	LatestKey string `json:"latestKey"`
+	Status    string `json:"status"`
+}
+
+// Tagged is the tag state's output.
+type Tagged struct {
+	Tagged bool              `json:"tagged"`
+	Tags   map[string]string `json:"tags,omitempty"`
+}
+
+// Notified is the notify state's output.
+type Notified struct {
+	Published bool   `json:"published"`
+	MessageID string `json:"messageId,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+}

@@ -1,0 +1,65 @@
+package contract
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Object keys in the stack's bucket. Staging is content-addressed, so a
+// package shared by many functions is copied once.
+const (
+	StagingPrefix = "staging/"
+	ResultsPrefix = "results/"
+	ReportsPrefix = "reports/"
+	VulnDBPrefix  = "vulndb/"
+	// VulnDBPointer names the current index (see VulnDBPointerDoc).
+	VulnDBPointer = VulnDBPrefix + "current.json"
+)
+
+// VulnDBPointerDoc is the content of VulnDBPointer.
+type VulnDBPointerDoc struct {
+	Key     string    `json:"key"`
+	Version string    `json:"version"`
+	BuiltAt time.Time `json:"builtAt"`
+}
+
+// hexSha turns Lambda's base64 CodeSha256 into hex for keys.
+func hexSha(codeSha256 string) string {
+	if b, err := base64.StdEncoding.DecodeString(codeSha256); err == nil && len(b) == sha256.Size {
+		return hex.EncodeToString(b)
+	}
+	sum := sha256.Sum256([]byte(codeSha256))
+	return hex.EncodeToString(sum[:])
+}
+
+// StagingKey is where a package with that CodeSha256 is staged.
+func StagingKey(codeSha256 string) string {
+	return StagingPrefix + hexSha(codeSha256) + ".zip"
+}
+
+// ResultKeys are where the scan step writes its documents for one scan.
+func ResultKeys(scanID string) (report, cyclonedx, spdx string) {
+	base := ResultsPrefix + scanID + "/"
+	return base + "report.json", base + "cyclonedx.json", base + "spdx.json"
+}
+
+// ScanID identifies one scan of one function's code, layers, runtime and DB.
+func ScanID(functionARN string, code Code, dbVersion string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%s\n%s\n%s\n%s\n", functionARN, code.CodeSha256, code.Runtime, strings.Join(code.Layers, ","), dbVersion)
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// ReportKey is reports/<account>/<region>/<function-name>/<timestamp>.json.
+func ReportKey(t Target, at time.Time) string {
+	return fmt.Sprintf("%s%s/%s/%s/%s.json", ReportsPrefix, t.Account, t.Region, t.Name, at.UTC().Format("20060102T150405Z"))
+}
+
+// LatestReportKey is the function's latest.json.
+func LatestReportKey(t Target) string {
+	return fmt.Sprintf("%s%s/%s/%s/latest.json", ReportsPrefix, t.Account, t.Region, t.Name)
+}

@@ -1,0 +1,120 @@
+package workflow
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/lambdascan/lambdascan/shared/awsclient"
+	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/inventory"
+	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/scan"
+	"github.com/lambdascan/lambdascan/shared/vulndbstore"
+)
+
+// Scan runs the engine on the staged function zip and layers and writes the
+// report, CycloneDX and SPDX to results/<content id>/. The id covers code,
+// layers, runtime and DB version but not the function: a package deployed as
+// many functions is scanned once. A failed scan still writes its report and
+// then fails with ScanFailed.
+func (d *Deps) Scan(ctx context.Context, in contract.ScanInput) (contract.Summary, error) {
+	db, err := d.VulnDB.Open(ctx)
+	if errors.Is(err, vulndbstore.ErrNoDB) {
+		return contract.Summary{}, &contract.VulnDBMissing{}
+	}
+	if err != nil {
+		return contract.Summary{}, err
+	}
+	code := in.Fetched.Code
+	id := contract.ScanID("", code, db.Info().Version)
+	reportKey, cdxKey, spdxKey := contract.ResultKeys(id)
+	if r, err := d.readReport(ctx, reportKey); err == nil && r.Status != report.StatusFailed {
+		return summaryOf(r, reportKey, cdxKey, spdxKey), nil
+	}
+
+	dir, err := os.MkdirTemp(d.Config.TmpDir, "scan-")
+	if err != nil {
+		return contract.Summary{}, err
+	}
+	defer os.RemoveAll(dir)
+	target := report.Target{Kind: "function", FunctionARN: in.Target.FunctionARN, CodeSha256: code.CodeSha256, Runtime: code.Runtime}
+	fnPath := filepath.Join(dir, "function.zip")
+	if err := d.download(ctx, in.Fetched.Function.Key, fnPath); err != nil {
+		return contract.Summary{}, err
+	}
+	sources := []inventory.Source{{Path: fnPath, Origin: inventory.Origin{Kind: inventory.OriginFunction}}}
+	for i, l := range in.Fetched.Layers {
+		p := filepath.Join(dir, fmt.Sprintf("layer-%d.zip", i))
+		if err := d.download(ctx, l.Key, p); err != nil {
+			return contract.Summary{}, err
+		}
+		sources = append(sources, inventory.Source{Path: p, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: l.LayerARN}})
+		target.Layers = append(target.Layers, report.Layer{ARN: l.LayerARN, CodeSha256: l.CodeSha256})
+	}
+	r := scan.Run(ctx, db, target, sources, scan.Options{Now: d.now})
+	for key, format := range map[string]string{reportKey: report.FormatJSON, cdxKey: report.FormatCycloneDX, spdxKey: report.FormatSPDX} {
+		if r.Status == report.StatusFailed && format != report.FormatJSON {
+			continue
+		}
+		var buf bytes.Buffer
+		if err := report.Write(&buf, r, format); err != nil {
+			return contract.Summary{}, err
+		}
+		if _, err := d.AWS.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &d.Config.Bucket, Key: aws.String(key),
+			Body: bytes.NewReader(buf.Bytes()), ContentType: aws.String("application/json")}); err != nil {
+			return contract.Summary{}, awsclient.Classify("write "+format, err)
+		}
+	}
+	if r.Status == report.StatusFailed {
+		return contract.Summary{}, &contract.ScanFailed{Name: r.Error.Name, Message: r.Error.Message, ReportKey: reportKey}
+	}
+	return summaryOf(r, reportKey, cdxKey, spdxKey), nil
+}
+
+func summaryOf(r *report.Report, reportKey, cdxKey, spdxKey string) contract.Summary {
+	return contract.Summary{
+		Status: r.Status, Packages: r.Summary.Packages, Findings: r.Summary.Findings,
+		BySeverity: r.Summary.BySeverity, MaxSeverity: r.Summary.MaxSeverity, DBVersion: r.DB.Version,
+		ReportKey: reportKey, CycloneDX: cdxKey, SPDXKey: spdxKey, DurationMS: r.Timings.TotalMS,
+		ScannedAt: r.Timings.StartedAt,
+	}
+}
+
+func (d *Deps) download(ctx context.Context, key, path string) error {
+	out, err := d.AWS.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.Config.Bucket, Key: &key})
+	if err != nil {
+		return awsclient.Classify("read staged package", err)
+	}
+	defer out.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, out.Body); err != nil {
+		f.Close()
+		return awsclient.Classify("read staged package", err)
+	}
+	return f.Close()
+}
+
+func (d *Deps) readReport(ctx context.Context, key string) (*report.Report, error) {
+	out, err := d.AWS.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &d.Config.Bucket, Key: &key})
+	if err != nil {
+		return nil, err
+	}
+	defer out.Body.Close()
+	var r report.Report
+	if err := json.NewDecoder(out.Body).Decode(&r); err != nil {
+		return nil, fmt.Errorf("report %s: %w", key, err)
+	}
+	return &r, nil
+}

@@ -1,0 +1,46 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/lambdascan/lambdascan/shared/awsclient"
+	"github.com/lambdascan/lambdascan/shared/contract"
+)
+
+// Tag keys the scanner writes (the CDK role may tag only these).
+const (
+	TagStatus    = "LambdaScanStatus"
+	TagTimestamp = "LambdaScanTimestamp"
+	TagFindings  = "LambdaScanFindings"
+)
+
+// Tag writes the outcome on the function: LambdaScanStatus
+// (complete|partial|failed|skipped), LambdaScanTimestamp and
+// LambdaScanFindings ("C2-H5-M1-L0"). Our TagResource calls are
+// CloudTrail events too; the EventBridge rule does not listen for them.
+func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagged, error) {
+	if !d.Config.EnableTagging {
+		return contract.Tagged{}, nil
+	}
+	status := "failed"
+	findings := "C0-H0-M0-L0"
+	switch {
+	case in.Outcome == contract.OutcomeSkipped:
+		status = "skipped"
+	case in.Summary != nil && in.Error == nil:
+		status = in.Summary.Status
+		s := in.Summary.BySeverity
+		findings = fmt.Sprintf("C%d-H%d-M%d-L%d", s["critical"], s["high"], s["medium"], s["low"])
+	}
+	tags := map[string]string{TagStatus: status, TagTimestamp: d.startedAt(in).Format("2006-01-02T15:04:05Z"), TagFindings: findings}
+	if _, err := d.AWS.Lambda.TagResource(ctx, &lambda.TagResourceInput{Resource: &in.Target.FunctionARN, Tags: tags}); err != nil {
+		if awsclient.IsNotFound(err) {
+			return contract.Tagged{}, nil // deleted since: nothing to tag
+		}
+		return contract.Tagged{}, awsclient.Classify("TagResource", err)
+	}
+	return contract.Tagged{Tagged: true, Tags: tags}, nil
+}

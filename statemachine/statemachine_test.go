@@ -1,0 +1,95 @@
+package statemachine
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type state struct {
+	Type    string `json:"Type"`
+	Next    string `json:"Next"`
+	End     bool   `json:"End"`
+	Default string `json:"Default"`
+	Choices []struct {
+		Next string `json:"Next"`
+	} `json:"Choices"`
+	Retry []struct {
+		ErrorEquals []string `json:"ErrorEquals"`
+	} `json:"Retry"`
+	Catch []struct {
+		ErrorEquals []string `json:"ErrorEquals"`
+		Next        string   `json:"Next"`
+	} `json:"Catch"`
+}
+
+func TestScanDefinition(t *testing.T) {
+	var def struct {
+		StartAt string           `json:"StartAt"`
+		States  map[string]state `json:"States"`
+	}
+	require.NoError(t, json.Unmarshal(Scan, &def))
+	require.Contains(t, def.States, def.StartAt)
+	reachable := map[string]bool{}
+	var walk func(string)
+	walk = func(n string) {
+		if reachable[n] {
+			return
+		}
+		s, ok := def.States[n]
+		require.True(t, ok, "transition to unknown state %q", n)
+		reachable[n] = true
+		for _, next := range []string{s.Next, s.Default} {
+			if next != "" {
+				walk(next)
+			}
+		}
+		for _, c := range s.Choices {
+			walk(c.Next)
+		}
+		for _, c := range s.Catch {
+			walk(c.Next)
+		}
+	}
+	walk(def.StartAt)
+	for name, s := range def.States {
+		assert.True(t, reachable[name], "state %s is unreachable", name)
+		if s.Type != "Task" {
+			continue
+		}
+		retried := map[string]bool{}
+		for _, r := range s.Retry {
+			for _, e := range r.ErrorEquals {
+				retried[e] = true
+			}
+		}
+		for _, e := range []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException", "TransientError"} {
+			assert.True(t, retried[e], "%s does not retry %s", name, e)
+		}
+		caught := false
+		for _, c := range s.Catch {
+			for _, e := range c.ErrorEquals {
+				caught = caught || e == "States.ALL"
+			}
+		}
+		assert.True(t, caught, "%s has no catch-all: its failure would not be recorded", name)
+	}
+}
+
+func TestSubstitute(t *testing.T) {
+	names := Placeholders(Scan)
+	assert.Equal(t, []string{"CacheCheckFunctionArn", "FetchFunctionArn", "MetricsFunctionArn", "NotifyFunctionArn", "ScanFunctionArn",
+		"SelfSkipFunctionArn", "StoreFunctionArn", "TagFunctionArn", "ValidateFunctionArn"}, names)
+	values := map[string]string{}
+	for _, n := range names {
+		values[n] = "arn:aws:lambda:eu-west-1:123456789012:function:" + n
+	}
+	out, err := Substitute(Scan, values)
+	require.NoError(t, err)
+	assert.NotContains(t, out, "${")
+	delete(values, "ScanFunctionArn")
+	_, err = Substitute(Scan, values)
+	assert.ErrorContains(t, err, "ScanFunctionArn")
+}

@@ -1,5 +1,5 @@
-# Starts moto_server with the moto 5.2.1 bugs the local stack trips over
-# worked around in-process (all fixed upstream later):
+# Starts moto_server with the moto 5.2.1 bugs and gaps the local stack trips
+# over worked around in-process:
 #  - getmoto/moto#10077: only the first StartExecution per account/region
 #    works ("cannot pickle '_thread.RLock'") because StartExecution deep-copies
 #    the state machine together with its backend and executions (fix #10093).
@@ -22,6 +22,24 @@ def _state_machine_deepcopy(self, memo):
 
 
 sfn_models.StateMachine.__deepcopy__ = _state_machine_deepcopy
+
+#  - GetLayerVersion answers Content.Location "s3://": point it where the
+#    layer was published from, as function code locations already are (AWS
+#    returns a presigned URL; the local stack presigns this one).
+from moto.awslambda import models as lambda_models  # noqa: E402
+
+_get_layer_version = lambda_models.LayerVersion.get_layer_version
+
+
+def _layer_version_with_location(self):
+    out = _get_layer_version(self)
+    bucket, key = self.content.get("S3Bucket"), self.content.get("S3Key")
+    if bucket and key:
+        out["Content"]["Location"] = f"https://{bucket}.s3.{self.region}.amazonaws.com/{key}"
+    return out
+
+
+lambda_models.LayerVersion.get_layer_version = _layer_version_with_location
 
 from moto.server import main  # noqa: E402
 

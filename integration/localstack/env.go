@@ -29,6 +29,7 @@ import (
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/lambdascan/lambdascan/shared/awsclient"
@@ -48,6 +49,10 @@ const (
 	MachineName = "lambdascan-scan"
 	// FunctionRole is the execution role of the target functions.
 	FunctionRole = "target-function-role"
+	// MemberRole and MemberExternalID are what member accounts grant the
+	// scanner (the member-account stack's read-only role).
+	MemberRole       = "lambdascan-member"
+	MemberExternalID = "lambdascan-local-external-id"
 )
 
 // Options shape a deployment.
@@ -60,6 +65,7 @@ type Options struct {
 // Env is the scanner deployed on a local stack, as `cdk deploy` would.
 type Env struct {
 	Stack           *Stack
+	Account         string // whose functions CreateFunction makes
 	AWS             *awsclient.Clients
 	Deps            *workflow.Deps
 	StateMachineARN string
@@ -97,7 +103,7 @@ func FunctionARN(name string) string {
 // Functions), and runs the vuln DB mirror once, as after a deploy.
 func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 	c := s.Clients()
-	e := &Env{Stack: s, AWS: c}
+	e := &Env{Stack: s, AWS: c, Account: Account}
 	if err := e.serveOSV(opt.OSVDir); err != nil {
 		return nil, err
 	}
@@ -146,6 +152,7 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 		Bucket: Bucket, CacheTable: CacheTable, TopicARN: e.TopicARN, MetricsNS: "LambdaScan",
 		SelfTagKey: config.SelfTagKey, CacheTTL: 30 * 24 * time.Hour, EnableTagging: true, NotifySeverity: "high",
 		VulnDBSourceURL: e.OSVURL, Ecosystems: opt.Ecosystems, Region: Region, Account: Account, Partition: "aws",
+		CrossAccountRoleName: MemberRole, ExternalID: MemberExternalID,
 	}
 	tmp, err := os.MkdirTemp("", "lambdascan-local-tmp-")
 	if err != nil {
@@ -325,7 +332,7 @@ func (e *Env) CreateFunction(ctx context.Context, name, zipPath, runtime string,
 	}
 	out, err := e.AWS.Lambda.CreateFunction(ctx, &lambdasvc.CreateFunctionInput{
 		FunctionName: aws.String(name), Runtime: lambdatypes.Runtime(runtime), Handler: aws.String("index.handler"),
-		Role: aws.String("arn:aws:iam::" + Account + ":role/" + FunctionRole), Layers: layers, Tags: tags,
+		Role: aws.String("arn:aws:iam::" + e.Account + ":role/" + FunctionRole), Layers: layers, Tags: tags,
 		Code: &lambdatypes.FunctionCode{S3Bucket: aws.String(CodeBucket), S3Key: aws.String(key)},
 	})
 	if err != nil {
@@ -426,4 +433,21 @@ func (e *Env) Wait(ctx context.Context, executionARN string, timeout time.Durati
 	berr := e.bridgeErr
 	e.mu.Unlock()
 	return nil, fmt.Errorf("execution %s did not finish in %s (bridge error: %v)", executionARN, timeout, berr)
+}
+
+// InAccount returns an Env acting as another account of the local stack
+// (through STS, as a member account's own deployment pipeline would).
+func (e *Env) InAccount(ctx context.Context, account string) (*Env, error) {
+	creds, err := e.AWS.STS.AssumeRole(ctx, &sts.AssumeRoleInput{
+		RoleArn: aws.String("arn:aws:iam::" + account + ":role/deployer"), RoleSessionName: aws.String("local"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	cfg := e.AWS.Config.Copy()
+	cfg.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+		return aws.Credentials{AccessKeyID: aws.ToString(creds.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(creds.Credentials.SecretAccessKey),
+			SessionToken: aws.ToString(creds.Credentials.SessionToken)}, nil
+	})
+	return &Env{Stack: e.Stack, AWS: awsclient.New(cfg, e.Stack.Endpoint), Account: account}, nil
 }

@@ -24,6 +24,12 @@ type Config struct {
 	VulnDBSourceURL string // OSV export base URL for the mirror
 	Ecosystems      []string
 	TmpDir          string // /tmp in Lambda
+	// Cross-account: functions in another account are read through
+	// arn:<partition>:iam::<account>:role/<CrossAccountRoleName> with the
+	// ExternalId (given directly, or the value of the named secret).
+	CrossAccountRoleName string
+	ExternalID           string
+	ExternalIDSecret     string
 	Region          string
 	Account         string
 	Partition       string
@@ -49,6 +55,10 @@ func FromEnv() (Config, error) {
 		Region:          envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
 		Account:         os.Getenv("LAMBDASCAN_ACCOUNT"),
 		Partition:       envOr("LAMBDASCAN_PARTITION", "aws"),
+
+		CrossAccountRoleName: os.Getenv("LAMBDASCAN_CROSS_ACCOUNT_ROLE"),
+		ExternalID:           os.Getenv("LAMBDASCAN_EXTERNAL_ID"),
+		ExternalIDSecret:     os.Getenv("LAMBDASCAN_EXTERNAL_ID_SECRET"),
 	}
 	days, err := strconv.Atoi(envOr("LAMBDASCAN_CACHE_TTL_DAYS", "30"))
 	if err != nil || days < 1 {

@@ -50,7 +50,11 @@ func (d *Deps) functionCode(ctx context.Context, t contract.Target) (contract.Co
 	if t.Qualifier != "" {
 		in.Qualifier = aws.String(t.Qualifier)
 	}
-	out, err := d.AWS.Lambda.GetFunctionConfiguration(ctx, in)
+	lc, err := d.lambdaFor(ctx, t.Account)
+	if err != nil {
+		return contract.Code{}, err
+	}
+	out, err := lc.GetFunctionConfiguration(ctx, in)
 	if err != nil {
 		if awsclient.IsNotFound(err) {
 			return contract.Code{}, &contract.FunctionNotFound{FunctionARN: t.FunctionARN}

@@ -68,7 +68,11 @@ func (d *Deps) Fetch(ctx context.Context, in contract.FetchInput) (contract.Fetc
 	if t.Qualifier != "" {
 		gin.Qualifier = aws.String(t.Qualifier)
 	}
-	fn, err := d.AWS.Lambda.GetFunction(ctx, gin)
+	lc, err := d.lambdaFor(ctx, t.Account)
+	if err != nil {
+		return contract.Fetched{}, err
+	}
+	fn, err := lc.GetFunction(ctx, gin)
 	if err != nil {
 		if awsclient.IsNotFound(err) {
 			return contract.Fetched{}, &contract.FunctionNotFound{FunctionARN: t.FunctionARN}
@@ -98,7 +102,7 @@ func (d *Deps) Fetch(ctx context.Context, in contract.FetchInput) (contract.Fetc
 	}
 	out.Function, out.Bytes = staged, moved
 	for _, l := range code.Layers {
-		st, moved, err := d.stageLayer(ctx, l)
+		st, moved, err := d.stageLayer(ctx, lc, l)
 		if err != nil {
 			return contract.Fetched{}, err
 		}
@@ -110,7 +114,7 @@ func (d *Deps) Fetch(ctx context.Context, in contract.FetchInput) (contract.Fetc
 
 // stageLayer stages one layer version, once: a version is immutable, so the
 // cache item for its ARN holds forever.
-func (d *Deps) stageLayer(ctx context.Context, layerARN string) (contract.Staged, int64, error) {
+func (d *Deps) stageLayer(ctx context.Context, lc *lambda.Client, layerARN string) (contract.Staged, int64, error) {
 	if it, ok, err := d.Cache.GetLayer(ctx, layerARN); err != nil {
 		return contract.Staged{}, 0, err
 	} else if ok && d.exists(ctx, it.StagedKey) {
@@ -123,7 +127,7 @@ func (d *Deps) stageLayer(ctx context.Context, layerARN string) (contract.Staged
 	// GetLayerVersion by name ARN and number (GetLayerVersionByArn is the
 	// same call; the local emulator answers only this form).
 	nameARN := fmt.Sprintf("arn:%s:lambda:%s:%s:layer:%s", l.Partition, l.Region, l.Account, l.Name)
-	lv, err := d.AWS.Lambda.GetLayerVersion(ctx, &lambda.GetLayerVersionInput{LayerName: &nameARN, VersionNumber: aws.Int64(l.Version)})
+	lv, err := lc.GetLayerVersion(ctx, &lambda.GetLayerVersionInput{LayerName: &nameARN, VersionNumber: aws.Int64(l.Version)})
 	if err != nil {
 		return contract.Staged{}, 0, awsclient.Classify("GetLayerVersion", err)
 	}

@@ -16,7 +16,11 @@ func (d *Deps) SelfSkip(ctx context.Context, t contract.Target) (contract.Skip, 
 	if slices.Contains(d.Config.SelfFunctions, t.Name) {
 		return contract.Skip{Skip: true, Reason: "the scanner's own function (stack configuration)"}, nil
 	}
-	out, err := d.AWS.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: &t.FunctionARN})
+	lc, err := d.lambdaFor(ctx, t.Account)
+	if err != nil {
+		return contract.Skip{}, err
+	}
+	out, err := lc.ListTags(ctx, &lambda.ListTagsInput{Resource: &t.FunctionARN})
 	if err != nil {
 		if awsclient.IsNotFound(err) {
 			return contract.Skip{}, &contract.FunctionNotFound{FunctionARN: t.FunctionARN}

@@ -36,7 +36,11 @@ func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagge
 		findings = fmt.Sprintf("C%d-H%d-M%d-L%d", s["critical"], s["high"], s["medium"], s["low"])
 	}
 	tags := map[string]string{TagStatus: status, TagTimestamp: d.startedAt(in).Format("2006-01-02T15:04:05Z"), TagFindings: findings}
-	if _, err := d.AWS.Lambda.TagResource(ctx, &lambda.TagResourceInput{Resource: &in.Target.FunctionARN, Tags: tags}); err != nil {
+	lc, err := d.lambdaFor(ctx, in.Target.Account)
+	if err != nil {
+		return contract.Tagged{}, err
+	}
+	if _, err := lc.TagResource(ctx, &lambda.TagResourceInput{Resource: &in.Target.FunctionARN, Tags: tags}); err != nil {
 		if awsclient.IsNotFound(err) {
 			return contract.Tagged{}, nil // deleted since: nothing to tag
 		}

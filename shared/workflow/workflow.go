@@ -22,6 +22,8 @@ type Deps struct {
 	VulnDB  *vulndbstore.Store
 	Now     func() time.Time
 	Fetcher Downloader
+
+	accounts accounts
 }
 
 // NewDeps wires the dependencies from a configuration and clients.

@@ -1,0 +1,57 @@
+package scanflow
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/integration/localstack"
+	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/workflow"
+)
+
+// A function in a member account is read through the member role with the
+// ExternalId, and tagged there; its report lands in the scanner's bucket.
+func TestCrossAccountFunction(t *testing.T) {
+	ctx := context.Background()
+	const member = "210987654321"
+	m, err := env.InAccount(ctx, member)
+	require.NoError(t, err)
+	ic := iam.NewFromConfig(m.AWS.Config, func(o *iam.Options) { o.BaseEndpoint = aws.String(env.Stack.Endpoint) })
+	_, err = ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(localstack.FunctionRole),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	require.NoError(t, err)
+	if _, err := m.AWS.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(localstack.CodeBucket)}); err != nil {
+		_, err = m.AWS.S3.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(localstack.CodeBucket),
+			CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: s3types.BucketLocationConstraint(localstack.Region)}})
+		require.NoError(t, err)
+	}
+	fn, err := m.CreateFunction(ctx, "member-orders", pkg("node-api.zip"), "nodejs20.x", nil, nil)
+	require.NoError(t, err)
+	require.Contains(t, fn, ":"+member+":")
+
+	// Without the member role the scanner's own credentials cannot see it.
+	cfg := env.Deps.Config
+	cfg.CrossAccountRoleName = ""
+	noRole := workflow.NewDeps(cfg, env.AWS)
+	target, err := noRole.Validate(ctx, []byte(`{"functionArn":"`+fn+`"}`))
+	require.NoError(t, err)
+	_, err = noRole.CacheCheck(ctx, target)
+	var nf *contract.FunctionNotFound
+	require.ErrorAs(t, err, &nf, "the member account's function is invisible to the scanner account")
+
+	o, _ := run(t, "CreateFunction20150331", fn)
+	require.Equal(t, "scanned", o.Outcome)
+	assert.Contains(t, o.Stored.ReportKey, "reports/"+member+"/eu-west-1/member-orders/")
+
+	tags, err := m.AWS.Lambda.ListTags(ctx, &lambdasvc.ListTagsInput{Resource: aws.String(fn)})
+	require.NoError(t, err)
+	assert.Equal(t, "complete", tags.Tags["LambdaScanStatus"], "tagged in the member account")
+}

@@ -1,0 +1,76 @@
+package workflow
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/lambdascan/lambdascan/shared/awsclient"
+)
+
+// accounts hands out Lambda clients per account: the scanner's own, or one
+// acting through the member account's read-only role with the ExternalId.
+type accounts struct {
+	mu      sync.Mutex
+	clients map[string]*lambda.Client
+	extID   string
+}
+
+// lambdaFor returns the Lambda client to use for functions of account.
+func (d *Deps) lambdaFor(ctx context.Context, account string) (*lambda.Client, error) {
+	c := d.Config
+	if account == "" || account == c.Account || c.CrossAccountRoleName == "" {
+		return d.AWS.Lambda, nil
+	}
+	d.accounts.mu.Lock()
+	defer d.accounts.mu.Unlock()
+	if cl, ok := d.accounts.clients[account]; ok {
+		return cl, nil
+	}
+	ext, err := d.externalID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	role := fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition, account, c.CrossAccountRoleName)
+	provider := stscreds.NewAssumeRoleProvider(d.AWS.STS, role, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "lambdascan"
+		if ext != "" {
+			o.ExternalID = aws.String(ext)
+		}
+	})
+	cfg := d.AWS.Config.Copy()
+	cfg.Credentials = aws.NewCredentialsCache(provider)
+	cl := awsclient.New(cfg, d.AWS.Endpoint).Lambda
+	if d.accounts.clients == nil {
+		d.accounts.clients = map[string]*lambda.Client{}
+	}
+	d.accounts.clients[account] = cl
+	return cl, nil
+}
+
+// externalID reads the ExternalId once: from configuration, or from the
+// configured Secrets Manager secret.
+func (d *Deps) externalID(ctx context.Context) (string, error) {
+	if d.accounts.extID != "" || d.Config.ExternalIDSecret == "" {
+		if d.accounts.extID == "" {
+			d.accounts.extID = d.Config.ExternalID
+		}
+		return d.accounts.extID, nil
+	}
+	sm := secretsmanager.NewFromConfig(d.AWS.Config, func(o *secretsmanager.Options) {
+		if d.AWS.Endpoint != "" {
+			o.BaseEndpoint = aws.String(d.AWS.Endpoint)
+		}
+	})
+	out, err := sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(d.Config.ExternalIDSecret)})
+	if err != nil {
+		return "", awsclient.Classify("read ExternalId secret", err)
+	}
+	d.accounts.extID = aws.ToString(out.SecretString)
+	return d.accounts.extID, nil
+}

@@ -30,9 +30,9 @@ type Config struct {
 	CrossAccountRoleName string
 	ExternalID           string
 	ExternalIDSecret     string
-	Region          string
-	Account         string
-	Partition       string
+	Region               string
+	Account              string
+	Partition            string
 }
 
 // SelfTagKey is the tag the stack puts on the scanner's own functions.

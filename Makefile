@@ -10,7 +10,7 @@ PEER    ?= bin/osv-scanner
 FUZZTIME ?= 30s
 RUNS    ?= 5
 
-.PHONY: build test vet unit race accuracy bench peer demo fuzz clean
+.PHONY: build test vet unit race accuracy bench peer demo demo-cli fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lambdascan
@@ -25,9 +25,9 @@ vet:
 unit:
 	$(GO) test -count=1 -skip TestAccuracyAgainstPeer ./...
 
-# Packages with locks or shared state.
+# Packages with locks, goroutines or shared state (the local stack included).
 race:
-	$(GO) test -count=1 -race -skip TestAccuracyAgainstPeer ./shared/archive ./shared/vulndb ./shared/scan
+	$(GO) test -count=1 -race -skip TestAccuracyAgainstPeer ./shared/archive ./shared/vulndb ./shared/scan ./integration/...
 
 # Recall of the peer's findings on ../shared/corpus; skipped (and says so) without ../shared.
 accuracy:
@@ -43,8 +43,13 @@ bench: build peer
 peer:
 	@test -x $(PEER) || GOTOOLCHAIN=go1.27.2 GOBIN=$(abspath bin) $(GO) install github.com/google/osv-scanner/v2/cmd/osv-scanner@$(PEER_VERSION)
 
-# Scan the sample packages in testdata with the testdata vulnerability DB.
-demo: build
+# The whole workflow on the local AWS stack: deploy, create sample functions,
+# fire CloudTrail events, print findings per function and step costs.
+demo:
+	$(GO) run ./integration/demo -shared $(SHARED)
+
+# The CLI alone: scan the sample packages with the testdata vulnerability DB.
+demo-cli: build
 	@$(BIN) db build --from testdata/osv --out bin/demo.lsdb
 	@for z in testdata/packages/*.zip; do \
 	  echo; $(BIN) scan --db bin/demo.lsdb --fail-on critical $$z; test $$? -le 1 || exit 1; \
@@ -56,6 +61,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzOpen -fuzztime $(FUZZTIME) ./shared/archive
 	$(GO) test -run XXX -fuzz FuzzParseRecord -fuzztime $(FUZZTIME) ./shared/vulndb
 	$(GO) test -run XXX -fuzz FuzzOpenIndex -fuzztime $(FUZZTIME) ./shared/vulndb
+	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/arn
+	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/events
 
 clean:
 	rm -rf bin

@@ -10,10 +10,22 @@ PEER    ?= bin/osv-scanner
 FUZZTIME ?= 30s
 RUNS    ?= 5
 
-.PHONY: build test vet unit race accuracy bench peer demo demo-cli fuzz clean
+.PHONY: lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lambdascan
+
+# One bootstrap per step for provided.al2023 on arm64: bin/lambda/<step>/bootstrap.
+LAMBDA_DIR ?= bin/lambda
+lambdas:
+	@mkdir -p $(LAMBDA_DIR)/.build
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -tags lambda.norpc -ldflags "$(LDFLAGS)" -o $(LAMBDA_DIR)/.build/ ./steps/...
+	@for f in $(LAMBDA_DIR)/.build/*; do s=$$(basename $$f); mkdir -p $(LAMBDA_DIR)/$$s; mv $$f $(LAMBDA_DIR)/$$s/bootstrap; done
+	@rmdir $(LAMBDA_DIR)/.build
+
+# Synthesize the stacks offline into cdk.out (cdk-nag runs as part of it).
+synth: lambdas
+	CDK_OUTDIR=cdk.out $(GO) run ./cdk
 
 # test = vet + unit tests (fuzz seeds included) + race on concurrent code + accuracy check.
 test: vet unit race accuracy

@@ -1,0 +1,136 @@
+// Package lambdascan is the scanner as CDK constructs: Scanner (the whole
+// workflow in one account) and MemberRole (what a scanned account grants),
+// usable from any CDK Go app, and the stacks `cdk deploy` creates from them.
+package lambdascan
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/aws/constructs-go/constructs/v10"
+)
+
+// Props are the stack's parameters (CDK context keys of the same names).
+type Props struct {
+	ScannerMemorySize    float64  // MB
+	ScannerTimeout       float64  // seconds
+	EphemeralStorage     float64  // MB of /tmp for fetch and scan
+	ScannerConcurrency   float64  // reserved concurrency of the scan Lambda
+	CacheTTLDays         float64  // cache item lifetime
+	EnableTagging        bool     // tag scanned functions
+	BulkScanSchedule     string   // schedule expression of the bulk scan (bulk workflow; "" = off)
+	NotifySeverity       string   // notify on findings at or above
+	CrossAccountRoleName string   // member-account role to assume ("" = this account only)
+	ExternalIDSecret     string   // Secrets Manager secret holding the ExternalId
+	ReportRetentionDays  float64  // reports lifecycle
+	VulnDBSourceURL      string   // OSV export base URL
+	Ecosystems           []string // ecosystems mirrored
+	LogLevel             string   // state machine log level: ALL (default; events without execution data), ERROR, FATAL, OFF
+	CreateTrail          bool     // create a CloudTrail trail (accounts without one)
+	LogRetentionDays     float64  // Lambda and state machine logs
+	AssetsDir            string   // where `make lambdas` put <step>/bootstrap
+}
+
+// Defaults are the documented defaults. The scanner's memory was measured:
+// the largest corpus package peaks at 23 MiB RSS in the engine; 1024 MB keeps
+// ample headroom and, Lambda CPU being proportional to memory, the scan fast.
+func Defaults() Props {
+	return Props{
+		ScannerMemorySize: 1024, ScannerTimeout: 900, EphemeralStorage: 2048, ScannerConcurrency: 10,
+		CacheTTLDays: 30, EnableTagging: true, NotifySeverity: "high", ReportRetentionDays: 365,
+		VulnDBSourceURL: "https://osv-vulnerabilities.storage.googleapis.com",
+		Ecosystems:      []string{"npm", "PyPI", "Go", "Maven", "RubyGems", "NuGet", "crates.io", "Packagist"},
+		LogLevel:        "ALL", LogRetentionDays: 90, AssetsDir: "bin/lambda",
+	}
+}
+
+// FromContext reads the parameters from CDK context (cdk.json or -c k=v).
+func FromContext(scope constructs.Construct) (Props, error) {
+	p := Defaults()
+	node := scope.Node()
+	str := func(k string) (string, bool) {
+		v := node.TryGetContext(&k)
+		if v == nil {
+			return "", false
+		}
+		return fmt.Sprint(v), true
+	}
+	num := func(k string, dst *float64) error {
+		if s, ok := str(k); ok {
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return fmt.Errorf("context %s: %q is not a number", k, s)
+			}
+			*dst = f
+		}
+		return nil
+	}
+	boolean := func(k string, dst *bool) error {
+		if s, ok := str(k); ok {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return fmt.Errorf("context %s: %q is not true/false", k, s)
+			}
+			*dst = b
+		}
+		return nil
+	}
+	for k, dst := range map[string]*float64{"ScannerMemorySize": &p.ScannerMemorySize, "ScannerTimeout": &p.ScannerTimeout,
+		"EphemeralStorage": &p.EphemeralStorage, "ScannerConcurrency": &p.ScannerConcurrency, "CacheTTLDays": &p.CacheTTLDays,
+		"ReportRetentionDays": &p.ReportRetentionDays, "LogRetentionDays": &p.LogRetentionDays} {
+		if err := num(k, dst); err != nil {
+			return p, err
+		}
+	}
+	for k, dst := range map[string]*bool{"EnableTagging": &p.EnableTagging, "CreateTrail": &p.CreateTrail} {
+		if err := boolean(k, dst); err != nil {
+			return p, err
+		}
+	}
+	for k, dst := range map[string]*string{"BulkScanSchedule": &p.BulkScanSchedule, "NotifySeverity": &p.NotifySeverity,
+		"CrossAccountRoleName": &p.CrossAccountRoleName, "ExternalIdSecret": &p.ExternalIDSecret, "VulnDbSourceUrl": &p.VulnDBSourceURL,
+		"LogLevel": &p.LogLevel, "AssetsDir": &p.AssetsDir} {
+		if s, ok := str(k); ok {
+			*dst = s
+		}
+	}
+	if s, ok := str("Ecosystems"); ok {
+		p.Ecosystems = strings.Split(s, ",")
+	}
+	return p, p.Validate()
+}
+
+// Validate checks the parameters against what Lambda and the workflow accept.
+func (p Props) Validate() error {
+	switch {
+	case p.ScannerMemorySize < 128 || p.ScannerMemorySize > 10240:
+		return fmt.Errorf("ScannerMemorySize %v: 128 to 10240 MB", p.ScannerMemorySize)
+	case p.ScannerTimeout < 60 || p.ScannerTimeout > 900:
+		return fmt.Errorf("ScannerTimeout %v: 60 to 900 s", p.ScannerTimeout)
+	case p.EphemeralStorage < 512 || p.EphemeralStorage > 10240:
+		return fmt.Errorf("EphemeralStorage %v: 512 to 10240 MB", p.EphemeralStorage)
+	case p.CacheTTLDays < 1:
+		return fmt.Errorf("CacheTTLDays %v: at least 1", p.CacheTTLDays)
+	case p.ReportRetentionDays < 1:
+		return fmt.Errorf("ReportRetentionDays %v: at least 1", p.ReportRetentionDays)
+	case !oneOf(p.NotifySeverity, "low", "medium", "high", "critical"):
+		return fmt.Errorf("NotifySeverity %q: low, medium, high or critical", p.NotifySeverity)
+	case !oneOf(p.LogLevel, "ALL", "ERROR", "FATAL", "OFF"):
+		return fmt.Errorf("LogLevel %q: ALL, ERROR, FATAL or OFF", p.LogLevel)
+	case p.ExternalIDSecret != "" && p.CrossAccountRoleName == "":
+		return fmt.Errorf("ExternalIdSecret needs CrossAccountRoleName")
+	case len(p.Ecosystems) == 0:
+		return fmt.Errorf("Ecosystems: at least one")
+	}
+	return nil
+}
+
+func oneOf(s string, options ...string) bool {
+	for _, o := range options {
+		if s == o {
+			return true
+		}
+	}
+	return false
+}

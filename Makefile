@@ -34,8 +34,9 @@ vet:
 	$(GO) vet ./...
 	@out=$$(gofmt -l cmd shared integration); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-unit:
-	$(GO) test -count=1 -skip TestAccuracyAgainstPeer ./...
+# The CDK tests synthesize with the real step bootstraps built once here.
+unit: lambdas
+	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -skip TestAccuracyAgainstPeer ./...
 
 # Packages with locks, goroutines or shared state (the local stack included).
 race:

@@ -1,0 +1,354 @@
+package lambdascan_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/cdk/lambdascan"
+	"github.com/lambdascan/lambdascan/shared/workflow"
+	"github.com/lambdascan/lambdascan/statemachine"
+)
+
+// One synthesis serves every test: it takes seconds (jsii starts Node).
+var (
+	scannerTmpl  map[string]any
+	memberTmpl   map[string]any
+	nagErrors    []string
+	canaryErrors int
+	templates    = map[string]string{}
+)
+
+// assets returns the directory of built bootstraps: $LAMBDASCAN_ASSETS (make
+// test builds them once with `make lambdas`), else builds them here.
+func assets() (string, error) {
+	if d := os.Getenv("LAMBDASCAN_ASSETS"); d != "" {
+		return d, nil
+	}
+	dir, err := os.MkdirTemp("", "lambdascan-assets-")
+	if err != nil {
+		return "", err
+	}
+	build := filepath.Join(dir, ".build")
+	cmd := exec.Command("go", "build", "-trimpath", "-tags", "lambda.norpc", "-o", build+"/", "../../steps/...")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building step bootstraps: %v\n%s", err, out)
+	}
+	ents, err := os.ReadDir(build)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range ents {
+		if err := os.MkdirAll(filepath.Join(dir, e.Name()), 0o755); err != nil {
+			return "", err
+		}
+		if err := os.Rename(filepath.Join(build, e.Name()), filepath.Join(dir, e.Name(), "bootstrap")); err != nil {
+			return "", err
+		}
+	}
+	return dir, nil
+}
+
+func TestMain(m *testing.M) {
+	dir, err := assets()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	out, err := os.MkdirTemp("", "lambdascan-cdk-out-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	code := func() int {
+		defer jsii.Close()
+		app := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(out)})
+		p := lambdascan.Defaults()
+		p.AssetsDir = dir
+		p.CrossAccountRoleName = "lambdascan-member"
+		p.ExternalIDSecret = "lambdascan/external-id"
+		p.CreateTrail = true
+		scanner, _ := lambdascan.NewScannerStack(app, "LambdaScan", p, nil)
+		member := lambdascan.NewMemberStack(app, "LambdaScanMember", "lambdascan-member", nil)
+		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
+		for name, st := range map[string]awscdk.Stack{"scanner": scanner, "member": member} {
+			tmpl := assertions.Template_FromStack(st, nil)
+			raw, _ := json.Marshal(tmpl.ToJSON())
+			templates[name] = string(raw)
+			for _, e := range *assertions.Annotations_FromStack(st).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))) {
+				nagErrors = append(nagErrors, fmt.Sprintf("%s: %v", *e.Id, e.Entry.Data))
+			}
+		}
+		// A canary: a plain queue must be flagged, or the check above sees nothing.
+		canary := awscdk.NewApp(&awscdk.AppProps{Outdir: jsii.String(filepath.Join(out, "canary"))})
+		cs := awscdk.NewStack(canary, jsii.String("Canary"), nil)
+		awssqs.NewQueue(cs, jsii.String("Plain"), nil)
+		awscdk.Aspects_Of(canary).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
+		canaryErrors = len(*assertions.Annotations_FromStack(cs).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))))
+		json.Unmarshal([]byte(templates["scanner"]), &scannerTmpl)
+		json.Unmarshal([]byte(templates["member"]), &memberTmpl)
+		return m.Run()
+	}()
+	os.RemoveAll(out)
+	if os.Getenv("LAMBDASCAN_ASSETS") == "" {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
+func resources(tmpl map[string]any, typ string) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for id, r := range tmpl["Resources"].(map[string]any) {
+		res := r.(map[string]any)
+		if res["Type"] == typ {
+			props, _ := res["Properties"].(map[string]any)
+			out[id] = props
+		}
+	}
+	return out
+}
+
+func TestCdkNagHasNoUnsuppressedErrors(t *testing.T) {
+	require.Positive(t, canaryErrors, "cdk-nag flags an unencrypted, DLQ-less queue")
+	assert.Empty(t, nagErrors)
+}
+
+func TestCfnLint(t *testing.T) {
+	bin, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("cfn-lint is required in CI")
+		}
+		t.Skip("cfn-lint not installed")
+	}
+	dir := t.TempDir()
+	for name, body := range templates {
+		p := filepath.Join(dir, name+".json")
+		require.NoError(t, os.WriteFile(p, []byte(body), 0o644))
+		out, err := exec.Command(bin, "-i", "W3005", "--", p).CombinedOutput()
+		assert.NoError(t, err, "cfn-lint %s:\n%s", name, out)
+	}
+}
+
+func TestLambdas(t *testing.T) {
+	fns := resources(scannerTmpl, "AWS::Lambda::Function")
+	ours := 0
+	for _, props := range fns {
+		name, _ := props["FunctionName"].(string)
+		if !strings.HasPrefix(name, "lambdascan-") {
+			continue // CDK's triggers provider
+		}
+		ours++
+		assert.Equal(t, "provided.al2023", props["Runtime"], name)
+		assert.Equal(t, []any{"arm64"}, props["Architectures"], name)
+		assert.Equal(t, "bootstrap", props["Handler"], name)
+		assert.Equal(t, map[string]any{"Mode": "Active"}, props["TracingConfig"], name)
+		assert.NotNil(t, props["LoggingConfig"], "%s logs to its own log group", name)
+		if name == lambdascan.FunctionName(workflow.StepScan) {
+			assert.EqualValues(t, 1024, props["MemorySize"])
+			assert.EqualValues(t, 900, props["Timeout"])
+			assert.EqualValues(t, 10, props["ReservedConcurrentExecutions"])
+			assert.Equal(t, map[string]any{"Size": float64(2048)}, props["EphemeralStorage"])
+		}
+	}
+	assert.Equal(t, len(workflow.Steps), ours, "one Lambda per step")
+}
+
+func TestEncryptionAtRest(t *testing.T) {
+	for id, b := range resources(scannerTmpl, "AWS::S3::Bucket") {
+		enc := b["BucketEncryption"]
+		require.NotNil(t, enc, id)
+		assert.NotNil(t, b["PublicAccessBlockConfiguration"], id)
+		if strings.HasPrefix(id, "ScannerData") {
+			assert.Contains(t, fmt.Sprint(enc), "aws:kms")
+			assert.Equal(t, map[string]any{"Status": "Enabled"}, b["VersioningConfiguration"])
+			rules := fmt.Sprint(b["LifecycleConfiguration"])
+			assert.Contains(t, rules, "staging/")
+			assert.Contains(t, rules, "ExpirationInDays:1 ")
+		}
+	}
+	for id, tbl := range resources(scannerTmpl, "AWS::DynamoDB::Table") {
+		assert.Contains(t, fmt.Sprint(tbl["SSESpecification"]), "KMS", id)
+		assert.Equal(t, map[string]any{"PointInTimeRecoveryEnabled": true}, tbl["PointInTimeRecoverySpecification"], id)
+		assert.Equal(t, map[string]any{"AttributeName": "ttl", "Enabled": true}, tbl["TimeToLiveSpecification"], id)
+		assert.Equal(t, "PAY_PER_REQUEST", tbl["BillingMode"], id)
+	}
+	for typ, key := range map[string]string{"AWS::SNS::Topic": "KmsMasterKeyId", "AWS::SQS::Queue": "KmsMasterKeyId", "AWS::Logs::LogGroup": "KmsKeyId"} {
+		for id, r := range resources(scannerTmpl, typ) {
+			assert.NotNil(t, r[key], "%s %s is not encrypted with the CMK", typ, id)
+		}
+	}
+	for _, k := range resources(scannerTmpl, "AWS::KMS::Key") {
+		assert.Equal(t, true, k["EnableKeyRotation"])
+	}
+}
+
+// Every IAM statement in both stacks: no "*" action, no "service:*", and the
+// conditions the design relies on.
+func TestLeastPrivilege(t *testing.T) {
+	wildcard := regexp.MustCompile(`^(\*|[a-z0-9-]+:\*)$`)
+	type st struct{ Action, Resource, Condition any }
+	var all []st
+	collect := func(doc any) {
+		b, _ := json.Marshal(doc)
+		var d struct {
+			Statement []st `json:"Statement"`
+		}
+		json.Unmarshal(b, &d)
+		all = append(all, d.Statement...)
+	}
+	for _, tmpl := range []map[string]any{scannerTmpl, memberTmpl} {
+		for _, p := range resources(tmpl, "AWS::IAM::Policy") {
+			collect(p["PolicyDocument"])
+		}
+		for _, r := range resources(tmpl, "AWS::IAM::Role") {
+			for _, p := range asSlice(r["Policies"]) {
+				collect(p.(map[string]any)["PolicyDocument"])
+			}
+		}
+		for _, k := range resources(tmpl, "AWS::KMS::Key") {
+			collect(k["KeyPolicy"])
+		}
+	}
+	require.NotEmpty(t, all)
+	var tagging, metrics, assume, secrets int
+	for _, s := range all {
+		for _, a := range asSlice(s.Action) {
+			action := a.(string)
+			assert.False(t, wildcard.MatchString(action), "wildcard action %q", action)
+			cond := fmt.Sprint(s.Condition)
+			switch action {
+			case "lambda:TagResource":
+				tagging++
+				assert.Contains(t, cond, "aws:TagKeys")
+				assert.Contains(t, cond, workflow.TagStatus)
+			case "cloudwatch:PutMetricData":
+				metrics++
+				assert.Contains(t, cond, "cloudwatch:namespace")
+			case "sts:AssumeRole":
+				assume++
+				assert.Contains(t, fmt.Sprint(s.Resource), ":role/lambdascan-member")
+			case "secretsmanager:GetSecretValue":
+				secrets++
+				assert.Contains(t, fmt.Sprint(s.Resource), "lambdascan/external-id")
+			case "dynamodb:Scan", "dynamodb:Query", "s3:DeleteObject", "lambda:UpdateFunctionCode":
+				t.Errorf("the scanner never needs %s", action)
+			}
+		}
+	}
+	assert.Equal(t, 2, tagging, "the tag step and the member role")
+	assert.Equal(t, 1, metrics)
+	assert.Equal(t, 4, assume, "the steps that call Lambda on the scanned function")
+	assert.Equal(t, 4, secrets)
+}
+
+func asSlice(v any) []any {
+	switch x := v.(type) {
+	case []any:
+		return x
+	case nil:
+		return nil
+	}
+	return []any{v}
+}
+
+// Every ${Placeholder} of the ASL is substituted, with a function of the template.
+func TestStateMachineSubstitutions(t *testing.T) {
+	sms := resources(scannerTmpl, "AWS::StepFunctions::StateMachine")
+	require.Len(t, sms, 1)
+	for _, sm := range sms {
+		subs := sm["DefinitionSubstitutions"].(map[string]any)
+		var keys []string
+		for k := range subs {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		assert.Equal(t, statemachine.Placeholders(statemachine.Scan), keys)
+		fns := resources(scannerTmpl, "AWS::Lambda::Function")
+		for k, v := range subs {
+			getAtt := v.(map[string]any)["Fn::GetAtt"].([]any)
+			_, ok := fns[getAtt[0].(string)]
+			assert.True(t, ok, "%s points at %v, not a function of the stack", k, getAtt)
+		}
+		assert.Equal(t, map[string]any{"Enabled": true}, sm["TracingConfiguration"])
+		assert.Contains(t, fmt.Sprint(sm["LoggingConfiguration"]), "Level:ALL")
+	}
+}
+
+func TestEventRuleAndSchedules(t *testing.T) {
+	var scanRule, schedule bool
+	for _, r := range resources(scannerTmpl, "AWS::Events::Rule") {
+		if p, ok := r["EventPattern"]; ok {
+			scanRule = true
+			pat := fmt.Sprint(p)
+			for _, ev := range []string{"CreateFunction20150331", "UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2"} {
+				assert.Contains(t, pat, ev)
+			}
+			assert.Contains(t, pat, "errorCode:[map[exists:false]]")
+			target := asSlice(r["Targets"])[0].(map[string]any)
+			assert.NotNil(t, target["DeadLetterConfig"])
+			assert.NotNil(t, target["RetryPolicy"])
+		}
+		if r["ScheduleExpression"] == "rate(1 day)" {
+			schedule = true
+		}
+	}
+	assert.True(t, scanRule)
+	assert.True(t, schedule, "daily mirror")
+	assert.NotEmpty(t, resources(scannerTmpl, "Custom::Trigger"), "mirror once after deploy")
+	assert.NotEmpty(t, resources(scannerTmpl, "AWS::CloudTrail::Trail"), "CreateTrail=true")
+}
+
+func TestAlarms(t *testing.T) {
+	alarms := resources(scannerTmpl, "AWS::CloudWatch::Alarm")
+	assert.Len(t, alarms, 3*len(workflow.Steps)+2, "errors, throttles, duration per Lambda; DLQ; failed executions")
+	for id, a := range alarms {
+		assert.NotEmpty(t, a["AlarmActions"], id)
+	}
+	assert.Len(t, resources(scannerTmpl, "AWS::CloudWatch::Dashboard"), 1)
+}
+
+func TestMemberRole(t *testing.T) {
+	roles := resources(memberTmpl, "AWS::IAM::Role")
+	require.Len(t, roles, 1)
+	for _, r := range roles {
+		trust := fmt.Sprint(r["AssumeRolePolicyDocument"])
+		assert.Contains(t, trust, "sts:ExternalId")
+		assert.Contains(t, trust, "aws:PrincipalArn")
+		assert.Equal(t, "lambdascan-member", r["RoleName"])
+	}
+	params := memberTmpl["Parameters"].(map[string]any)
+	assert.Contains(t, params, "ScannerAccountId")
+	assert.Contains(t, params, "ExternalId")
+	assert.Empty(t, resources(memberTmpl, "AWS::Lambda::Function"), "a plain template: no assets")
+}
+
+func TestPropsValidation(t *testing.T) {
+	for name, mutate := range map[string]func(*lambdascan.Props){
+		"memory":    func(p *lambdascan.Props) { p.ScannerMemorySize = 64 },
+		"timeout":   func(p *lambdascan.Props) { p.ScannerTimeout = 901 },
+		"severity":  func(p *lambdascan.Props) { p.NotifySeverity = "severe" },
+		"log level": func(p *lambdascan.Props) { p.LogLevel = "DEBUG" },
+		"secret":    func(p *lambdascan.Props) { p.ExternalIDSecret = "x" },
+	} {
+		p := lambdascan.Defaults()
+		mutate(&p)
+		assert.Error(t, p.Validate(), name)
+	}
+	assert.NoError(t, lambdascan.Defaults().Validate())
+}

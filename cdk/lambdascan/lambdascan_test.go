@@ -345,6 +345,7 @@ func TestPropsValidation(t *testing.T) {
 		"severity":  func(p *lambdascan.Props) { p.NotifySeverity = "severe" },
 		"log level": func(p *lambdascan.Props) { p.LogLevel = "DEBUG" },
 		"secret":    func(p *lambdascan.Props) { p.ExternalIDSecret = "x" },
+		"schedule":  func(p *lambdascan.Props) { p.BulkScanSchedule = "every day" },
 	} {
 		p := lambdascan.Defaults()
 		mutate(&p)

@@ -42,7 +42,9 @@ func NewMemberRole(scope constructs.Construct, id string, p MemberRoleProps) aws
 	role.AddToPolicy(stmt([]string{"lambda:GetLayerVersion"}, []*string{layers}, nil))
 	role.AddToPolicy(stmt([]string{"lambda:TagResource"}, []*string{functions},
 		map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": []string{workflow.TagStatus, workflow.TagTimestamp, workflow.TagFindings}}}))
-	// ListFunctions has no resource-level permissions (bulk scans enumerate).
-	role.AddToPolicy(stmt([]string{"lambda:ListFunctions"}, []*string{jsii.String("*")}, nil))
+	role.AddToPolicy(stmt([]string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []*string{
+		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":ecr:*:"), stack.Account(), jsii.String(":repository/*")})}, nil))
+	// ListFunctions and GetAuthorizationToken have no resource-level permissions.
+	role.AddToPolicy(stmt([]string{"lambda:ListFunctions", "ecr:GetAuthorizationToken"}, []*string{jsii.String("*")}, nil))
 	return role
 }

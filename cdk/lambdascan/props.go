@@ -5,6 +5,7 @@ package lambdascan
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -120,11 +121,15 @@ func (p Props) Validate() error {
 		return fmt.Errorf("LogLevel %q: ALL, ERROR, FATAL or OFF", p.LogLevel)
 	case p.ExternalIDSecret != "" && p.CrossAccountRoleName == "":
 		return fmt.Errorf("ExternalIdSecret needs CrossAccountRoleName")
+	case p.BulkScanSchedule != "" && !scheduleExpr.MatchString(p.BulkScanSchedule):
+		return fmt.Errorf("BulkScanSchedule %q: rate(...) or cron(...)", p.BulkScanSchedule)
 	case len(p.Ecosystems) == 0:
 		return fmt.Errorf("Ecosystems: at least one")
 	}
 	return nil
 }
+
+var scheduleExpr = regexp.MustCompile(`^(rate|cron)\(.+\)$`)
 
 func oneOf(s string, options ...string) bool {
 	for _, o := range options {

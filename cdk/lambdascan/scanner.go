@@ -261,6 +261,9 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		workflow.StepFetch: {
 			stmt([]string{"lambda:GetFunction"}, []*string{functions}, nil),
 			stmt([]string{"lambda:GetLayerVersion"}, []*string{layers}, nil),
+			// Image functions: pull manifests and layers from the account's ECR.
+			stmt([]string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []*string{arn("arn:", "$P", ":ecr:*:", "$A", ":repository/*")}, nil),
+			stmt([]string{"ecr:GetAuthorizationToken"}, []*string{jsii.String("*")}, nil), // no resource-level permissions
 			stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj("staging/")}, nil),
 			stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
 		},

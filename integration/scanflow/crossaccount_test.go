@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
+	"github.com/lambdascan/lambdascan/shared/awsclient"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/workflow"
 )
@@ -54,4 +55,25 @@ func TestCrossAccountFunction(t *testing.T) {
 	tags, err := m.AWS.Lambda.ListTags(ctx, &lambdasvc.ListTagsInput{Resource: aws.String(fn)})
 	require.NoError(t, err)
 	assert.Equal(t, "complete", tags.Tags["LambdaScanStatus"], "tagged in the member account")
+}
+
+// A function in another region of the scanner's account: the Lambda calls
+// follow the function's region.
+func TestOtherRegionFunction(t *testing.T) {
+	ctx := context.Background()
+	cfg := env.AWS.Config.Copy()
+	cfg.Region = "us-east-1"
+	east := &localstack.Env{Stack: env.Stack, AWS: awsclient.New(cfg, env.Stack.Endpoint), Account: localstack.Account}
+	if _, err := east.AWS.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(localstack.CodeBucket)}); err != nil {
+		t.Fatalf("code bucket: %v", err)
+	}
+	fn, err := east.CreateFunction(ctx, "east-orders", pkg("node-api.zip"), "nodejs20.x", nil, nil)
+	require.NoError(t, err)
+	require.Contains(t, fn, ":us-east-1:")
+	o, _ := run(t, "CreateFunction20150331", fn)
+	require.Equal(t, "scanned", o.Outcome)
+	assert.Contains(t, o.Stored.ReportKey, "reports/"+localstack.Account+"/us-east-1/east-orders/")
+	tags, err := east.AWS.Lambda.ListTags(ctx, &lambdasvc.ListTagsInput{Resource: aws.String(fn)})
+	require.NoError(t, err)
+	assert.Equal(t, "complete", tags.Tags["LambdaScanStatus"])
 }

@@ -21,35 +21,48 @@ type accounts struct {
 	extID   string
 }
 
-// lambdaFor returns the Lambda client to use for functions of account.
-func (d *Deps) lambdaFor(ctx context.Context, account string) (*lambda.Client, error) {
+// lambdaFor returns the Lambda client for functions of account in region:
+// the scanner's own, or one acting through the member account's role; the
+// Lambda API is regional, so the client follows the function's region.
+func (d *Deps) lambdaFor(ctx context.Context, account, region string) (*lambda.Client, error) {
 	c := d.Config
-	if account == "" || account == c.Account || c.CrossAccountRoleName == "" {
+	own := account == "" || account == c.Account || c.CrossAccountRoleName == ""
+	if region == "" {
+		region = d.AWS.Config.Region
+	}
+	if own && region == d.AWS.Config.Region {
 		return d.AWS.Lambda, nil
+	}
+	key := account + "|" + region
+	if own {
+		key = "|" + region
 	}
 	d.accounts.mu.Lock()
 	defer d.accounts.mu.Unlock()
-	if cl, ok := d.accounts.clients[account]; ok {
+	if cl, ok := d.accounts.clients[key]; ok {
 		return cl, nil
 	}
-	ext, err := d.externalID(ctx)
-	if err != nil {
-		return nil, err
-	}
-	role := fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition, account, c.CrossAccountRoleName)
-	provider := stscreds.NewAssumeRoleProvider(d.AWS.STS, role, func(o *stscreds.AssumeRoleOptions) {
-		o.RoleSessionName = "lambdascan"
-		if ext != "" {
-			o.ExternalID = aws.String(ext)
-		}
-	})
 	cfg := d.AWS.Config.Copy()
-	cfg.Credentials = aws.NewCredentialsCache(provider)
+	cfg.Region = region
+	if !own {
+		ext, err := d.externalID(ctx)
+		if err != nil {
+			return nil, err
+		}
+		role := fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition, account, c.CrossAccountRoleName)
+		provider := stscreds.NewAssumeRoleProvider(d.AWS.STS, role, func(o *stscreds.AssumeRoleOptions) {
+			o.RoleSessionName = "lambdascan"
+			if ext != "" {
+				o.ExternalID = aws.String(ext)
+			}
+		})
+		cfg.Credentials = aws.NewCredentialsCache(provider)
+	}
 	cl := awsclient.New(cfg, d.AWS.Endpoint).Lambda
 	if d.accounts.clients == nil {
 		d.accounts.clients = map[string]*lambda.Client{}
 	}
-	d.accounts.clients[account] = cl
+	d.accounts.clients[key] = cl
 	return cl, nil
 }
 

@@ -50,7 +50,7 @@ func (d *Deps) functionCode(ctx context.Context, t contract.Target) (contract.Co
 	if t.Qualifier != "" {
 		in.Qualifier = aws.String(t.Qualifier)
 	}
-	lc, err := d.lambdaFor(ctx, t.Account)
+	lc, err := d.lambdaFor(ctx, t.Account, t.Region)
 	if err != nil {
 		return contract.Code{}, err
 	}

@@ -68,7 +68,7 @@ func (d *Deps) Fetch(ctx context.Context, in contract.FetchInput) (contract.Fetc
 	if t.Qualifier != "" {
 		gin.Qualifier = aws.String(t.Qualifier)
 	}
-	lc, err := d.lambdaFor(ctx, t.Account)
+	lc, err := d.lambdaFor(ctx, t.Account, t.Region)
 	if err != nil {
 		return contract.Fetched{}, err
 	}

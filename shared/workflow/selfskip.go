@@ -16,7 +16,7 @@ func (d *Deps) SelfSkip(ctx context.Context, t contract.Target) (contract.Skip, 
 	if slices.Contains(d.Config.SelfFunctions, t.Name) {
 		return contract.Skip{Skip: true, Reason: "the scanner's own function (stack configuration)"}, nil
 	}
-	lc, err := d.lambdaFor(ctx, t.Account)
+	lc, err := d.lambdaFor(ctx, t.Account, t.Region)
 	if err != nil {
 		return contract.Skip{}, err
 	}

@@ -36,7 +36,7 @@ func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagge
 		findings = fmt.Sprintf("C%d-H%d-M%d-L%d", s["critical"], s["high"], s["medium"], s["low"])
 	}
 	tags := map[string]string{TagStatus: status, TagTimestamp: d.startedAt(in).Format("2006-01-02T15:04:05Z"), TagFindings: findings}
-	lc, err := d.lambdaFor(ctx, in.Target.Account)
+	lc, err := d.lambdaFor(ctx, in.Target.Account, in.Target.Region)
 	if err != nil {
 		return contract.Tagged{}, err
 	}

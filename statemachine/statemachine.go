@@ -15,6 +15,11 @@ import (
 //go:embed scan.asl.json
 var Scan []byte
 
+// Bulk is statemachine/bulk.asl.json.
+//
+//go:embed bulk.asl.json
+var Bulk []byte
+
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z0-9]+)\}`)
 
 // Placeholders lists the ${Names} a definition needs, sorted.

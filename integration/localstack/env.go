@@ -41,12 +41,13 @@ import (
 
 // Names of the local deployment.
 const (
-	Prefix      = "lambdascan"
-	Bucket      = "lambdascan-local"
-	CodeBucket  = "awslambda-" + Region + "-tasks" // where moto reads function code
-	CacheTable  = "lambdascan-cache"
-	RuleName    = "lambdascan-lambda-changes"
-	MachineName = "lambdascan-scan"
+	Prefix          = "lambdascan"
+	Bucket          = "lambdascan-local"
+	CodeBucket      = "awslambda-" + Region + "-tasks" // where moto reads function code
+	CacheTable      = "lambdascan-cache"
+	RuleName        = "lambdascan-lambda-changes"
+	MachineName     = "lambdascan-scan"
+	BulkMachineName = "lambdascan-bulk"
 	// FunctionRole is the execution role of the target functions.
 	FunctionRole = "target-function-role"
 	// MemberRole and MemberExternalID are what member accounts grant the
@@ -57,22 +58,24 @@ const (
 
 // Options shape a deployment.
 type Options struct {
-	OSVDir     string   // served on loopback as the OSV export bucket
-	Ecosystems []string // what the mirror fetches
-	Now        func() time.Time
+	ControlPlaneRPS float64  // bulk enumeration pace per account/region
+	OSVDir          string   // served on loopback as the OSV export bucket
+	Ecosystems      []string // what the mirror fetches
+	Now             func() time.Time
 }
 
 // Env is the scanner deployed on a local stack, as `cdk deploy` would.
 type Env struct {
-	Stack           *Stack
-	Account         string // whose functions CreateFunction makes
-	AWS             *awsclient.Clients
-	Deps            *workflow.Deps
-	StateMachineARN string
-	TopicARN        string
-	FindingsQueue   string // SQS queue subscribed to the topic
-	EventsQueue     string // EventBridge rule target
-	OSVURL          string
+	Stack               *Stack
+	Account             string // whose functions CreateFunction makes
+	AWS                 *awsclient.Clients
+	Deps                *workflow.Deps
+	StateMachineARN     string
+	BulkStateMachineARN string
+	TopicARN            string
+	FindingsQueue       string // SQS queue subscribed to the topic
+	EventsQueue         string // EventBridge rule target
+	OSVURL              string
 
 	osv        *http.Server
 	stopBridge context.CancelFunc
@@ -153,6 +156,10 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 		SelfTagKey: config.SelfTagKey, CacheTTL: 30 * 24 * time.Hour, EnableTagging: true, NotifySeverity: "high",
 		VulnDBSourceURL: e.OSVURL, Ecosystems: opt.Ecosystems, Region: Region, Account: Account, Partition: "aws",
 		CrossAccountRoleName: MemberRole, ExternalID: MemberExternalID,
+		Regions: []string{Region}, ControlPlaneRPS: opt.ControlPlaneRPS, BulkMaxConcurrency: 10, BulkToleratedFailurePercent: 10,
+	}
+	if cfg.ControlPlaneRPS == 0 {
+		cfg.ControlPlaneRPS = 50 // the emulator has no throttle; tests that measure pacing set their own
 	}
 	tmp, err := os.MkdirTemp("", "lambdascan-local-tmp-")
 	if err != nil {
@@ -190,6 +197,17 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 		return nil, fmt.Errorf("state machine: %w", err)
 	}
 	e.StateMachineARN = aws.ToString(sm.StateMachineArn)
+	values["ScanStateMachineArn"] = e.StateMachineARN
+	bulkDef, err := statemachine.Substitute(statemachine.Bulk, values)
+	if err != nil {
+		return nil, err
+	}
+	bsm, err := c.SFN.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String(BulkMachineName), Definition: aws.String(bulkDef),
+		RoleArn: aws.String("arn:aws:iam::" + Account + ":role/" + Prefix + "-states")})
+	if err != nil {
+		return nil, fmt.Errorf("bulk state machine: %w", err)
+	}
+	e.BulkStateMachineARN = aws.ToString(bsm.StateMachineArn)
 
 	eb := eventbridge.NewFromConfig(c.Config, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(s.Endpoint) })
 	pattern, _ := json.Marshal(map[string]any{

@@ -41,6 +41,35 @@ def _layer_version_with_location(self):
 
 lambda_models.LayerVersion.get_layer_version = _layer_version_with_location
 
+#  - The states:startExecution(.sync) task calls boto3 with the ASL's
+#    parameter names (StateMachineArn, Input, Name) where boto3 wants
+#    stateMachineArn, input, name, and reads the response as ExecutionArn
+#    where boto3 returns executionArn (LocalStack normalises both ways; the
+#    port to moto dropped it). Child executions of a bulk run need it.
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (  # noqa: E402
+    state_task_service_sfn as sfn_task,
+)
+
+_sfn_normalise = sfn_task.StateTaskServiceSfn._normalise_parameters
+_sfn_eval = sfn_task.StateTaskServiceSfn._eval_service_task
+
+
+def _sfn_normalise_to_boto(self, parameters, boto_service_name=None, service_action_name=None):
+    _sfn_normalise(self, parameters, boto_service_name, service_action_name)
+    for key in list(parameters):
+        if key[:1].isupper():
+            parameters[key[0].lower() + key[1:]] = parameters.pop(key)
+
+
+def _sfn_eval_to_asl(self, env, resource_runtime_part, normalised_parameters, state_credentials):
+    _sfn_eval(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+    out = env.stack.pop()
+    env.stack.append({key[0].upper() + key[1:]: value for key, value in out.items()})
+
+
+sfn_task.StateTaskServiceSfn._normalise_parameters = _sfn_normalise_to_boto
+sfn_task.StateTaskServiceSfn._eval_service_task = _sfn_eval_to_asl
+
 from moto.server import main  # noqa: E402
 
 main(sys.argv[1:])

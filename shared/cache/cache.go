@@ -49,6 +49,8 @@ type FunctionItem struct {
 	Status      string
 	ReportKey   string
 	ExpiresAt   time.Time
+	Findings    string // "C1-H2-M1-L0", for bulk summaries
+	MaxSeverity string
 }
 
 // Hit reports whether the item covers this code and DB and is not expired.
@@ -85,14 +87,46 @@ func (t *Table) GetFunction(ctx context.Context, functionARN string) (FunctionIt
 			Layers:      getL(out.Item, "layers"),
 		},
 		DBVersion: getS(out.Item, "dbVersion"),
-		Status:    getS(out.Item, "status"),
-		ReportKey: getS(out.Item, "reportKey"),
 	}
-	it.ScannedAt, _ = time.Parse(time.RFC3339, getS(out.Item, "scannedAt"))
-	if n, err := strconv.ParseInt(getN(out.Item, attrTTL), 10, 64); err == nil {
+	fillFunction(&it, out.Item)
+	return it, true, nil
+}
+
+func fillFunction(it *FunctionItem, item map[string]types.AttributeValue) {
+	it.Status, it.ReportKey = getS(item, "status"), getS(item, "reportKey")
+	it.Findings, it.MaxSeverity = getS(item, "findings"), getS(item, "maxSeverity")
+	it.ScannedAt, _ = time.Parse(time.RFC3339, getS(item, "scannedAt"))
+	if n, err := strconv.ParseInt(getN(item, attrTTL), 10, 64); err == nil {
 		it.ExpiresAt = time.Unix(n, 0)
 	}
-	return it, true, nil
+}
+
+// GetFunctions reads many functions' items (100 per BatchGetItem); missing
+// functions are absent from the map.
+func (t *Table) GetFunctions(ctx context.Context, functionARNs []string) (map[string]FunctionItem, error) {
+	out := map[string]FunctionItem{}
+	for start := 0; start < len(functionARNs); start += 100 {
+		end := min(start+100, len(functionARNs))
+		keys := make([]map[string]types.AttributeValue, 0, end-start)
+		for _, a := range functionARNs[start:end] {
+			keys = append(keys, map[string]types.AttributeValue{attrPK: str("fn#" + a)})
+		}
+		req := map[string]types.KeysAndAttributes{t.Name: {Keys: keys, ProjectionExpression: aws.String("functionArn, #s, reportKey, findings, maxSeverity, scannedAt, #t"),
+			ExpressionAttributeNames: map[string]string{"#s": "status", "#t": attrTTL}}}
+		for len(req) > 0 {
+			res, err := t.DDB.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: req})
+			if err != nil {
+				return nil, awsclient.Classify("cache batch get", err)
+			}
+			for _, item := range res.Responses[t.Name] {
+				it := FunctionItem{FunctionARN: getS(item, "functionArn")}
+				fillFunction(&it, item)
+				out[it.FunctionARN] = it
+			}
+			req = res.UnprocessedKeys
+		}
+	}
+	return out, nil
 }
 
 // PutFunction records a scan (idempotent: the same scan writes the same item).
@@ -115,6 +149,8 @@ func (t *Table) PutFunction(ctx context.Context, it FunctionItem) error {
 		"scannedAt":   str(it.ScannedAt.UTC().Format(time.RFC3339)),
 		"status":      str(it.Status),
 		"reportKey":   str(it.ReportKey),
+		"findings":    str(it.Findings),
+		"maxSeverity": str(it.MaxSeverity),
 		attrTTL:       num(it.ExpiresAt.Unix()),
 	}})
 	return awsclient.Classify("cache put", err)

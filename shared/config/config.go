@@ -27,6 +27,13 @@ type Config struct {
 	// Cross-account: functions in another account are read through
 	// arn:<partition>:iam::<account>:role/<CrossAccountRoleName> with the
 	// ExternalId (given directly, or the value of the named secret).
+	// Bulk scans: regions listed when a run names none, the control-plane
+	// pace per account/region, and the Distributed Map's settings.
+	Regions                     []string
+	ControlPlaneRPS             float64
+	BulkMaxConcurrency          int
+	BulkToleratedFailurePercent float64
+
 	CrossAccountRoleName string
 	ExternalID           string
 	ExternalIDSecret     string
@@ -59,6 +66,17 @@ func FromEnv() (Config, error) {
 		CrossAccountRoleName: os.Getenv("LAMBDASCAN_CROSS_ACCOUNT_ROLE"),
 		ExternalID:           os.Getenv("LAMBDASCAN_EXTERNAL_ID"),
 		ExternalIDSecret:     os.Getenv("LAMBDASCAN_EXTERNAL_ID_SECRET"),
+	}
+	c.Regions = split(envOr("LAMBDASCAN_REGIONS", c.Region))
+	var err error
+	if c.ControlPlaneRPS, err = strconv.ParseFloat(envOr("LAMBDASCAN_CONTROL_PLANE_RPS", "5"), 64); err != nil || c.ControlPlaneRPS <= 0 || c.ControlPlaneRPS > 15 {
+		return c, fmt.Errorf("config: LAMBDASCAN_CONTROL_PLANE_RPS must be above 0 and at most Lambda's 15")
+	}
+	if c.BulkMaxConcurrency, err = strconv.Atoi(envOr("LAMBDASCAN_BULK_MAX_CONCURRENCY", "40")); err != nil || c.BulkMaxConcurrency < 1 {
+		return c, fmt.Errorf("config: LAMBDASCAN_BULK_MAX_CONCURRENCY must be a positive number")
+	}
+	if c.BulkToleratedFailurePercent, err = strconv.ParseFloat(envOr("LAMBDASCAN_BULK_TOLERATED_FAILURE_PERCENT", "5"), 64); err != nil || c.BulkToleratedFailurePercent < 0 || c.BulkToleratedFailurePercent > 100 {
+		return c, fmt.Errorf("config: LAMBDASCAN_BULK_TOLERATED_FAILURE_PERCENT must be 0 to 100")
 	}
 	days, err := strconv.Atoi(envOr("LAMBDASCAN_CACHE_TTL_DAYS", "30"))
 	if err != nil || days < 1 {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/lambdascan/lambdascan/shared/arn"
 	"github.com/lambdascan/lambdascan/shared/awsclient"
 )
 
@@ -86,4 +87,36 @@ func (d *Deps) externalID(ctx context.Context) (string, error) {
 	}
 	d.accounts.extID = aws.ToString(out.SecretString)
 	return d.accounts.extID, nil
+}
+
+// configFor is the SDK configuration for account/region (assumed role for
+// member accounts), for clients other than Lambda.
+func (d *Deps) configFor(ctx context.Context, account, region string) (aws.Config, error) {
+	cfg := d.AWS.Config.Copy()
+	if region != "" {
+		cfg.Region = region
+	}
+	c := d.Config
+	if account == "" || account == c.Account || c.CrossAccountRoleName == "" {
+		return cfg, nil
+	}
+	ext, err := d.externalID(ctx)
+	if err != nil {
+		return cfg, err
+	}
+	role := fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition, account, c.CrossAccountRoleName)
+	cfg.Credentials = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(d.AWS.STS, role, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "lambdascan"
+		if ext != "" {
+			o.ExternalID = aws.String(ext)
+		}
+	}))
+	return cfg, nil
+}
+
+func unqualifiedARN(a string) string {
+	if f, err := arn.Parse(a, arn.Function{}); err == nil {
+		return f.ARN()
+	}
+	return a
 }

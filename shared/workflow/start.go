@@ -22,6 +22,8 @@ const (
 	StepMetrics    = "metrics"
 	StepNotify     = "notify"
 	StepMirror     = "mirror"
+	StepBulkList   = "bulklist"
+	StepBulkReport = "bulkreport"
 )
 
 // Steps lists every step with its ASL placeholder ("" for the mirror, which
@@ -30,6 +32,7 @@ var Steps = []struct{ Name, Placeholder string }{
 	{StepValidate, "ValidateFunctionArn"}, {StepSelfSkip, "SelfSkipFunctionArn"}, {StepCacheCheck, "CacheCheckFunctionArn"},
 	{StepFetch, "FetchFunctionArn"}, {StepScan, "ScanFunctionArn"}, {StepStore, "StoreFunctionArn"}, {StepTag, "TagFunctionArn"},
 	{StepMetrics, "MetricsFunctionArn"}, {StepNotify, "NotifyFunctionArn"}, {StepMirror, ""},
+	{StepBulkList, "BulkListFunctionArn"}, {StepBulkReport, "BulkReportFunctionArn"},
 }
 
 // Handler returns the handler function of a step.
@@ -55,6 +58,10 @@ func (d *Deps) Handler(step string) (any, error) {
 		return d.Notify, nil
 	case StepMirror:
 		return d.Mirror, nil
+	case StepBulkList:
+		return d.BulkEnumerate, nil
+	case StepBulkReport:
+		return d.BulkSummarize, nil
 	}
 	return nil, fmt.Errorf("workflow: no step %q", step)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -62,8 +63,10 @@ func (d *Deps) Store(ctx context.Context, in contract.RecordInput) (contract.Sto
 	if in.Cache != nil && in.Cache.DBVersion != "" {
 		dbVersion = in.Cache.DBVersion
 	}
+	sev := r.Summary.BySeverity
 	if err := d.Cache.PutFunction(ctx, cache.FunctionItem{FunctionARN: t.FunctionARN, Code: code, DBVersion: dbVersion,
-		ScannedAt: at, Status: r.Status, ReportKey: key}); err != nil {
+		ScannedAt: at, Status: r.Status, ReportKey: key, MaxSeverity: r.Summary.MaxSeverity,
+		Findings: fmt.Sprintf("C%d-H%d-M%d-L%d", sev["critical"], sev["high"], sev["medium"], sev["low"])}); err != nil {
 		return contract.Stored{}, err
 	}
 	if r.Status != report.StatusFailed {

@@ -253,8 +253,8 @@ func TestLeastPrivilege(t *testing.T) {
 	}
 	assert.Equal(t, 2, tagging, "the tag step and the member role")
 	assert.Equal(t, 1, metrics)
-	assert.Equal(t, 4, assume, "the steps that call Lambda on the scanned function")
-	assert.Equal(t, 4, secrets)
+	assert.Equal(t, 5, assume, "the steps that call Lambda on the scanned function, and bulk enumeration")
+	assert.Equal(t, 5, secrets)
 }
 
 func asSlice(v any) []any {
@@ -270,17 +270,28 @@ func asSlice(v any) []any {
 // Every ${Placeholder} of the ASL is substituted, with a function of the template.
 func TestStateMachineSubstitutions(t *testing.T) {
 	sms := resources(scannerTmpl, "AWS::StepFunctions::StateMachine")
-	require.Len(t, sms, 1)
+	require.Len(t, sms, 2)
 	for _, sm := range sms {
+		asl := statemachine.Scan
+		if sm["StateMachineName"] == "lambdascan-bulk" {
+			asl = statemachine.Bulk
+			assert.Contains(t, fmt.Sprint(sm["DefinitionString"]), `"MaxConcurrency": 40`)
+		}
 		subs := sm["DefinitionSubstitutions"].(map[string]any)
 		var keys []string
 		for k := range subs {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		assert.Equal(t, statemachine.Placeholders(statemachine.Scan), keys)
+		assert.Equal(t, statemachine.Placeholders(asl), keys)
 		fns := resources(scannerTmpl, "AWS::Lambda::Function")
+		machines := resources(scannerTmpl, "AWS::StepFunctions::StateMachine")
 		for k, v := range subs {
+			if ref, ok := v.(map[string]any)["Ref"]; ok {
+				_, isMachine := machines[ref.(string)]
+				assert.True(t, isMachine, "%s points at %v", k, ref)
+				continue
+			}
 			getAtt := v.(map[string]any)["Fn::GetAtt"].([]any)
 			_, ok := fns[getAtt[0].(string)]
 			assert.True(t, ok, "%s points at %v, not a function of the stack", k, getAtt)
@@ -316,7 +327,7 @@ func TestEventRuleAndSchedules(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	alarms := resources(scannerTmpl, "AWS::CloudWatch::Alarm")
-	assert.Len(t, alarms, 3*len(workflow.Steps)+2, "errors, throttles, duration per Lambda; DLQ; failed executions")
+	assert.Len(t, alarms, 3*len(workflow.Steps)+3, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions")
 	for id, a := range alarms {
 		assert.NotEmpty(t, a["AlarmActions"], id)
 	}

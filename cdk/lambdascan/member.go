@@ -24,7 +24,7 @@ func NewMemberRole(scope constructs.Construct, id string, p MemberRoleProps) aws
 	var scannerRoles []string
 	for _, st := range crossAccountSteps {
 		scannerRoles = append(scannerRoles, *awscdk.Fn_Join(jsii.String(""), &[]*string{
-			jsii.String("arn:"), stack.Partition(), jsii.String(":iam::"), p.ScannerAccountID, jsii.String(":role/" + RoleName(st)),
+			jsii.String("arn:"), stack.Partition(), jsii.String(":iam::"), p.ScannerAccountID, jsii.String(":role/lambdascan-" + st + "-role-*"),
 		}))
 	}
 	role := awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
@@ -32,7 +32,7 @@ func NewMemberRole(scope constructs.Construct, id string, p MemberRoleProps) aws
 		Description: jsii.String("lambdascan: read Lambda code and layers, set LambdaScan* tags"),
 		AssumedBy: awsiam.NewAccountPrincipal(p.ScannerAccountID).WithConditions(&map[string]interface{}{
 			"StringEquals": map[string]interface{}{"sts:ExternalId": p.ExternalID},
-			"ArnEquals":    map[string]interface{}{"aws:PrincipalArn": scannerRoles},
+			"ArnLike":      map[string]interface{}{"aws:PrincipalArn": scannerRoles},
 		}),
 		MaxSessionDuration: awscdk.Duration_Hours(jsii.Number(1)),
 	})
@@ -45,6 +45,6 @@ func NewMemberRole(scope constructs.Construct, id string, p MemberRoleProps) aws
 	role.AddToPolicy(stmt([]string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []*string{
 		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":ecr:*:"), stack.Account(), jsii.String(":repository/*")})}, nil))
 	// ListFunctions and GetAuthorizationToken have no resource-level permissions.
-	role.AddToPolicy(stmt([]string{"lambda:ListFunctions", "ecr:GetAuthorizationToken"}, []*string{jsii.String("*")}, nil))
+	role.AddToPolicy(stmt([]string{"lambda:ListFunctions", "tag:GetResources", "ecr:GetAuthorizationToken"}, []*string{jsii.String("*")}, nil))
 	return role
 }

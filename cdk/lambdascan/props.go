@@ -31,6 +31,9 @@ type Props struct {
 	CreateTrail          bool     // create a CloudTrail trail (accounts without one)
 	LogRetentionDays     float64  // Lambda and state machine logs
 	AssetsDir            string   // where `make lambdas` put <step>/bootstrap
+	Regions              []string // regions bulk runs list when a run names none (default: the stack's)
+	ControlPlaneRPS      float64  // bulk enumeration pace per account/region (Lambda allows 15)
+	BulkMaxConcurrency   float64  // child scans at once (the ASL's MaxConcurrency)
 }
 
 // Defaults are the documented defaults. The scanner's memory was measured:
@@ -43,6 +46,7 @@ func Defaults() Props {
 		VulnDBSourceURL: "https://osv-vulnerabilities.storage.googleapis.com",
 		Ecosystems:      []string{"npm", "PyPI", "Go", "Maven", "RubyGems", "NuGet", "crates.io", "Packagist"},
 		LogLevel:        "ALL", LogRetentionDays: 90, AssetsDir: "bin/lambda",
+		ControlPlaneRPS: 5, BulkMaxConcurrency: 40,
 	}
 }
 
@@ -79,7 +83,8 @@ func FromContext(scope constructs.Construct) (Props, error) {
 	}
 	for k, dst := range map[string]*float64{"ScannerMemorySize": &p.ScannerMemorySize, "ScannerTimeout": &p.ScannerTimeout,
 		"EphemeralStorage": &p.EphemeralStorage, "ScannerConcurrency": &p.ScannerConcurrency, "CacheTTLDays": &p.CacheTTLDays,
-		"ReportRetentionDays": &p.ReportRetentionDays, "LogRetentionDays": &p.LogRetentionDays} {
+		"ReportRetentionDays": &p.ReportRetentionDays, "LogRetentionDays": &p.LogRetentionDays,
+		"ControlPlaneRPS": &p.ControlPlaneRPS, "BulkMaxConcurrency": &p.BulkMaxConcurrency} {
 		if err := num(k, dst); err != nil {
 			return p, err
 		}
@@ -99,6 +104,9 @@ func FromContext(scope constructs.Construct) (Props, error) {
 	if s, ok := str("Ecosystems"); ok {
 		p.Ecosystems = strings.Split(s, ",")
 	}
+	if s, ok := str("Regions"); ok && s != "" {
+		p.Regions = strings.Split(s, ",")
+	}
 	return p, p.Validate()
 }
 
@@ -111,8 +119,8 @@ func (p Props) Validate() error {
 		return fmt.Errorf("ScannerTimeout %v: 60 to 900 s", p.ScannerTimeout)
 	case p.EphemeralStorage < 512 || p.EphemeralStorage > 10240:
 		return fmt.Errorf("EphemeralStorage %v: 512 to 10240 MB", p.EphemeralStorage)
-	case p.CacheTTLDays < 1:
-		return fmt.Errorf("CacheTTLDays %v: at least 1", p.CacheTTLDays)
+	case p.CacheTTLDays < 1 || p.CacheTTLDays != float64(int(p.CacheTTLDays)):
+		return fmt.Errorf("CacheTTLDays %v: a whole number of days, at least 1", p.CacheTTLDays)
 	case p.ReportRetentionDays < 1:
 		return fmt.Errorf("ReportRetentionDays %v: at least 1", p.ReportRetentionDays)
 	case !oneOf(p.NotifySeverity, "low", "medium", "high", "critical"):
@@ -121,6 +129,13 @@ func (p Props) Validate() error {
 		return fmt.Errorf("LogLevel %q: ALL, ERROR, FATAL or OFF", p.LogLevel)
 	case p.ExternalIDSecret != "" && p.CrossAccountRoleName == "":
 		return fmt.Errorf("ExternalIdSecret needs CrossAccountRoleName")
+	case p.CrossAccountRoleName != "" && p.ExternalIDSecret == "":
+		// Member roles require sts:ExternalId; without it every AssumeRole fails.
+		return fmt.Errorf("CrossAccountRoleName needs ExternalIdSecret (the member role requires the ExternalId)")
+	case p.ControlPlaneRPS <= 0 || p.ControlPlaneRPS > 15:
+		return fmt.Errorf("ControlPlaneRPS %v: above 0 and at most Lambda's 15 per account and region", p.ControlPlaneRPS)
+	case p.BulkMaxConcurrency < 1 || p.BulkMaxConcurrency > 10000:
+		return fmt.Errorf("BulkMaxConcurrency %v: 1 to 10000", p.BulkMaxConcurrency)
 	case p.BulkScanSchedule != "" && !scheduleExpr.MatchString(p.BulkScanSchedule):
 		return fmt.Errorf("BulkScanSchedule %q: rate(...) or cron(...)", p.BulkScanSchedule)
 	case len(p.Ecosystems) == 0:

@@ -1,6 +1,7 @@
 package lambdascan
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 
@@ -45,23 +46,29 @@ type Scanner struct {
 	StateMachine awsstepfunctions.StateMachine
 	Functions    map[string]awslambda.Function
 	Roles        map[string]awsiam.Role
+	Policies     map[string]awsiam.Policy
+	Bulk         awsstepfunctions.StateMachine
 }
 
 // FunctionName is the deployed name of a step's Lambda.
 func FunctionName(step string) string { return "lambdascan-" + step }
 
-// RoleName is the deployed name of a step's role (member accounts trust these).
-func RoleName(step string) string { return "lambdascan-" + step + "-role" }
+// RoleName is the deployed name of a step's role in a region (member
+// accounts trust lambdascan-<step>-role-*). The region keeps stacks in
+// several regions of one account apart: IAM names are account-wide.
+func RoleName(step string, region *string) *string {
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("lambdascan-" + step + "-role-"), region})
+}
 
 // crossAccountSteps are the steps that call Lambda on the scanned function.
-var crossAccountSteps = []string{workflow.StepSelfSkip, workflow.StepCacheCheck, workflow.StepFetch, workflow.StepTag}
+var crossAccountSteps = []string{workflow.StepSelfSkip, workflow.StepCacheCheck, workflow.StepFetch, workflow.StepTag, workflow.StepBulkList}
 
 // NewScanner builds the scanner into scope.
 func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	// Server access logs delivered under a bucket policy, not the legacy ACL.
 	c.Node().SetContext(jsii.String("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"), true)
-	s := Scanner{Construct: c, Functions: map[string]awslambda.Function{}, Roles: map[string]awsiam.Role{}}
+	s := Scanner{Construct: c, Functions: map[string]awslambda.Function{}, Roles: map[string]awsiam.Role{}, Policies: map[string]awsiam.Policy{}}
 	stack := awscdk.Stack_Of(c)
 	account, region, partition := stack.Account(), stack.Region(), stack.Partition()
 
@@ -92,6 +99,11 @@ func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 			{Id: jsii.String("results"), Prefix: jsii.String("results/"), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
 			{Id: jsii.String("vulndb"), Prefix: jsii.String("vulndb/"), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7))},
+			// Index files are vulndb/<build time>-<hash>.lsdb; the pointer
+			// (vulndb/current.json) is rewritten daily and not matched.
+			{Id: jsii.String("vulndb-old-indexes"), Prefix: jsii.String("vulndb/2"), Expiration: awscdk.Duration_Days(jsii.Number(14))},
+			{Id: jsii.String("bulk"), Prefix: jsii.String("bulk/"), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
+				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
 		},
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
@@ -113,6 +125,7 @@ func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 
 	s.addFunctions(c, p, account, region, partition)
 	s.addStateMachine(c, p)
+	s.addBulk(c, p)
 	s.addTriggers(c, p)
 	s.addAlarmsAndDashboard(c, p)
 	if p.CreateTrail {
@@ -241,7 +254,11 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		"LAMBDASCAN_CACHE_TTL_DAYS": jsii.String(fmt.Sprint(p.CacheTTLDays)), "LAMBDASCAN_ENABLE_TAGGING": jsii.String(fmt.Sprint(p.EnableTagging)),
 		"LAMBDASCAN_NOTIFY_SEVERITY": jsii.String(p.NotifySeverity), "LAMBDASCAN_VULNDB_SOURCE_URL": jsii.String(p.VulnDBSourceURL),
 		"LAMBDASCAN_ECOSYSTEMS": jsii.String(join(p.Ecosystems)), "LAMBDASCAN_ACCOUNT": account, "LAMBDASCAN_PARTITION": partition,
-		"LAMBDASCAN_TMP": jsii.String("/tmp"),
+		"LAMBDASCAN_TMP": jsii.String("/tmp"), "LAMBDASCAN_REGIONS": jsii.String(join(p.Regions)),
+		"LAMBDASCAN_CONTROL_PLANE_RPS": jsii.String(fmt.Sprint(p.ControlPlaneRPS)),
+	}
+	if len(p.Regions) == 0 {
+		env["LAMBDASCAN_REGIONS"] = region
 	}
 	if p.CrossAccountRoleName != "" {
 		env["LAMBDASCAN_CROSS_ACCOUNT_ROLE"] = jsii.String(p.CrossAccountRoleName)
@@ -281,6 +298,16 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": MetricsNamespace}})},
 		workflow.StepNotify: {stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse},
 		workflow.StepMirror: {stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj("vulndb/")}, nil), kmsUse},
+		workflow.StepBulkList: {
+			// ListFunctions, GetResources and ListAccounts have no resource-level permissions.
+			stmt([]string{"lambda:ListFunctions", "tag:GetResources", "organizations:ListAccounts"}, []*string{jsii.String("*")}, nil),
+			stmt([]string{"s3:PutObject"}, []*string{obj("bulk/")}, nil), kmsUse,
+		},
+		workflow.StepBulkReport: {
+			stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj("bulk/")}, nil),
+			stmt([]string{"dynamodb:BatchGetItem"}, []*string{s.Table.TableArn()}, nil),
+			stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse,
+		},
 	}
 	for _, st := range crossAccountSteps {
 		if p.CrossAccountRoleName != "" {
@@ -296,7 +323,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		name := st.Name
 		logs := logGroup(c, "Logs-"+name, s.Key, p)
 		role := awsiam.NewRole(c, jsii.String("Role-"+name), &awsiam.RoleProps{
-			RoleName:  jsii.String(RoleName(name)),
+			RoleName:  RoleName(name, region),
 			AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		})
 		statements := append([]awsiam.PolicyStatement{
@@ -304,7 +331,8 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			// X-Ray accepts no resource but "*".
 			stmt([]string{"xray:PutTraceSegments", "xray:PutTelemetryRecords"}, []*string{jsii.String("*")}, nil),
 		}, perStep[name]...)
-		awsiam.NewPolicy(c, jsii.String("Policy-"+name), &awsiam.PolicyProps{Roles: &[]awsiam.IRole{role}, Statements: &statements})
+		policy := awsiam.NewPolicy(c, jsii.String("Policy-"+name), &awsiam.PolicyProps{Roles: &[]awsiam.IRole{role}, Statements: &statements})
+		s.Policies[name] = policy
 		memory, timeout, tmp := 256.0, 60.0, 512.0
 		switch name {
 		case workflow.StepScan:
@@ -332,6 +360,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			fp.ReservedConcurrentExecutions = jsii.Number(p.ScannerConcurrency)
 		}
 		fn := awslambda.NewFunction(c, jsii.String("Fn-"+name), fp)
+		fn.Node().AddDependency(policy) // no invocation before its permissions exist
 		awscdk.Tags_Of(fn).Add(jsii.String(config.SelfTagKey), jsii.String(name), nil)
 		s.Functions[name], s.Roles[name] = fn, role
 	}
@@ -348,17 +377,29 @@ func join(ss []string) string {
 	return out
 }
 
-func (s *Scanner) addStateMachine(c constructs.Construct, p Props) {
+// substitutions maps the ASL's ${XFunctionArn} placeholders to the step
+// functions (plus extra values), and lists the functions it invokes.
+func (s *Scanner) substitutions(def []byte, extra map[string]*string) (map[string]*string, []*string) {
 	subs := map[string]*string{}
 	var invokeArns []*string
-	for _, st := range workflow.Steps {
-		if st.Placeholder == "" {
+	for _, name := range statemachine.Placeholders(def) {
+		if v, ok := extra[name]; ok {
+			subs[name] = v
 			continue
 		}
-		fn := s.Functions[st.Name]
-		subs[st.Placeholder] = fn.FunctionArn()
-		invokeArns = append(invokeArns, fn.FunctionArn(), awscdk.Fn_Join(jsii.String(""), &[]*string{fn.FunctionArn(), jsii.String(":*")}))
+		for _, st := range workflow.Steps {
+			if st.Placeholder == name {
+				fn := s.Functions[st.Name]
+				subs[name] = fn.FunctionArn()
+				invokeArns = append(invokeArns, fn.FunctionArn(), awscdk.Fn_Join(jsii.String(""), &[]*string{fn.FunctionArn(), jsii.String(":*")}))
+			}
+		}
 	}
+	return subs, invokeArns
+}
+
+func (s *Scanner) addStateMachine(c constructs.Construct, p Props) {
+	subs, invokeArns := s.substitutions(statemachine.Scan, nil)
 	logs := logGroup(c, "StateMachineLogs", s.Key, p)
 	role := awsiam.NewRole(c, jsii.String("StateMachineRole"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil)})
 	role.AddToPolicy(stmt([]string{"lambda:InvokeFunction"}, invokeArns, nil))
@@ -388,6 +429,70 @@ func (s *Scanner) addStateMachine(c constructs.Construct, p Props) {
 	rule.AddTarget(awseventstargets.NewSfnStateMachine(s.StateMachine, &awseventstargets.SfnStateMachineProps{
 		DeadLetterQueue: s.DLQ, RetryAttempts: jsii.Number(8), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
 	}))
+}
+
+// addBulk is the bulk workflow: enumerate into S3, a Distributed Map of
+// child scan executions, a summary; started by BulkScanSchedule or the console.
+func (s *Scanner) addBulk(c constructs.Construct, p Props) {
+	stack := awscdk.Stack_Of(c)
+	def, err := withMaxConcurrency(statemachine.Bulk, p.BulkMaxConcurrency)
+	if err != nil {
+		panic(err) // the embedded ASL is checked by statemachine's tests
+	}
+	subs, invokeArns := s.substitutions(def, map[string]*string{"ScanStateMachineArn": s.StateMachine.StateMachineArn()})
+	execArn := func(machine string) *string {
+		return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":states:"), stack.Region(),
+			jsii.String(":"), stack.Account(), jsii.String(":execution:" + machine)})
+	}
+	bulkArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":states:"), stack.Region(),
+		jsii.String(":"), stack.Account(), jsii.String(":stateMachine:lambdascan-bulk")})
+	role := awsiam.NewRole(c, jsii.String("BulkStateMachineRole"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil)})
+	role.AddToPolicy(stmt([]string{"lambda:InvokeFunction"}, invokeArns, nil))
+	// Child scans run synchronously (.sync:2): start, watch, stop; and the
+	// Distributed Map starts child executions of this state machine itself.
+	role.AddToPolicy(stmt([]string{"states:StartExecution"}, []*string{s.StateMachine.StateMachineArn(), bulkArn}, nil))
+	role.AddToPolicy(stmt([]string{"states:DescribeExecution", "states:StopExecution"}, []*string{
+		awscdk.Fn_Join(jsii.String(""), &[]*string{execArn("lambdascan-scan"), jsii.String(":*")}),
+		awscdk.Fn_Join(jsii.String(""), &[]*string{execArn("lambdascan-bulk"), jsii.String("/*")})}, nil))
+	role.AddToPolicy(stmt([]string{"events:PutTargets", "events:PutRule", "events:DescribeRule"}, []*string{awscdk.Fn_Join(jsii.String(""), &[]*string{
+		jsii.String("arn:"), stack.Partition(), jsii.String(":events:"), stack.Region(), jsii.String(":"), stack.Account(),
+		jsii.String(":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")})}, nil))
+	role.AddToPolicy(stmt([]string{"s3:GetObject"}, []*string{awscdk.Fn_Join(jsii.String(""), &[]*string{s.Bucket.BucketArn(), jsii.String("/bulk/*")})}, nil))
+	role.AddToPolicy(stmt([]string{"kms:Decrypt"}, []*string{s.Key.KeyArn()}, nil))
+	logs := logGroup(c, "BulkStateMachineLogs", s.Key, p)
+	s.Bulk = awsstepfunctions.NewStateMachine(c, jsii.String("Bulk"), &awsstepfunctions.StateMachineProps{
+		StateMachineName:        jsii.String("lambdascan-bulk"),
+		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(def))),
+		DefinitionSubstitutions: &subs,
+		Role:                    role,
+		TracingEnabled:          jsii.Bool(true),
+		Logs:                    &awsstepfunctions.LogOptions{Destination: logs, Level: awsstepfunctions.LogLevel(p.LogLevel), IncludeExecutionData: jsii.Bool(false)},
+	})
+	if p.BulkScanSchedule != "" {
+		awsevents.NewRule(c, jsii.String("BulkSchedule"), &awsevents.RuleProps{
+			Description: jsii.String("Scheduled bulk scan of every function"),
+			Schedule:    awsevents.Schedule_Expression(jsii.String(p.BulkScanSchedule)),
+			Targets: &[]awsevents.IRuleTarget{awseventstargets.NewSfnStateMachine(s.Bulk, &awseventstargets.SfnStateMachineProps{
+				Input: awsevents.RuleTargetInput_FromObject(map[string]interface{}{}), DeadLetterQueue: s.DLQ, RetryAttempts: jsii.Number(4),
+			})},
+		})
+	}
+}
+
+// withMaxConcurrency sets the bulk Map's MaxConcurrency (a number in the ASL,
+// which placeholders cannot fill).
+func withMaxConcurrency(def []byte, n float64) ([]byte, error) {
+	var doc map[string]any
+	if err := json.Unmarshal(def, &doc); err != nil {
+		return nil, err
+	}
+	states, _ := doc["States"].(map[string]any)
+	scanAll, ok := states["ScanAll"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("bulk ASL has no ScanAll state")
+	}
+	scanAll["MaxConcurrency"] = n
+	return json.MarshalIndent(doc, "", "  ")
 }
 
 func (s *Scanner) addTriggers(c constructs.Construct, p Props) {
@@ -427,6 +532,7 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 	}
 	alarm("DLQMessages", s.DLQ.MetricApproximateNumberOfMessagesVisible(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "events or mirror runs dead-lettered")
 	alarm("FailedExecutions", s.StateMachine.MetricFailed(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "scan executions failed (redrive them)")
+	alarm("FailedBulkRuns", s.Bulk.MetricFailed(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "bulk runs failed (lambdascan replay)")
 
 	metric := func(name string, stat string, dims map[string]*string) awscloudwatch.Metric {
 		mp := &awscloudwatch.MetricProps{Namespace: jsii.String(MetricsNamespace), MetricName: jsii.String(name), Statistic: jsii.String(stat),
@@ -444,7 +550,7 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &ms, Width: jsii.Number(8)})
 	}
 	awscloudwatch.NewDashboard(c, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
-		DashboardName: jsii.String("lambdascan"),
+		DashboardName: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("lambdascan-"), awscdk.Stack_Of(c).Region()}),
 		Widgets: &[]*[]awscloudwatch.IWidget{
 			{graph("Scans", metric(workflow.MetricScanSuccess, "Sum", nil), metric(workflow.MetricScanPartialSuccess, "Sum", nil)),
 				graph("Cache hits", metric(workflow.MetricCacheHit, "Sum", nil)),

@@ -54,9 +54,10 @@ func ScanID(functionARN string, code Code, dbVersion string) string {
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
 
-// ReportKey is reports/<account>/<region>/<function-name>/<timestamp>.json.
+// ReportKey is reports/<account>/<region>/<function-name>/<timestamp>.json;
+// milliseconds keep two executions started in one second apart.
 func ReportKey(t Target, at time.Time) string {
-	return fmt.Sprintf("%s%s/%s/%s/%s.json", ReportsPrefix, t.Account, t.Region, t.Name, at.UTC().Format("20060102T150405Z"))
+	return fmt.Sprintf("%s%s/%s/%s/%s.json", ReportsPrefix, t.Account, t.Region, t.Name, at.UTC().Format("20060102T150405.000Z"))
 }
 
 // LatestReportKey is the function's latest.json.

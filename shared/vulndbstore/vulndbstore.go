@@ -108,10 +108,11 @@ func (s *Store) Open(ctx context.Context) (*vulndb.DB, error) {
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	if s.cached != nil {
-		s.cached.Close()
-		s.cached = nil
-	}
+	// The previous index is not closed: a handler still scanning with it in
+	// another goroutine (the local stack runs handlers concurrently) keeps a
+	// valid file; its descriptor goes with the container. Renaming over the
+	// path leaves an open descriptor valid on Linux.
+	s.cached = nil
 	if err := os.Rename(tmp, path); err != nil {
 		return nil, err
 	}

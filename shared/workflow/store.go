@@ -53,14 +53,24 @@ func (d *Deps) Store(ctx context.Context, in contract.RecordInput) (contract.Sto
 		return contract.Stored{}, err
 	}
 	key, latest := contract.ReportKey(t, at), contract.LatestReportKey(t)
-	for _, k := range []string{key, latest} {
+	keys := []string{key, latest}
+	if r.Status == report.StatusFailed {
+		// The attempt is recorded under its own key; latest.json keeps
+		// pointing at the last report that has findings to show.
+		keys = []string{key}
+	}
+	for _, k := range keys {
 		if _, err := d.AWS.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &d.Config.Bucket, Key: aws.String(k),
 			Body: bytes.NewReader(body), ContentType: aws.String("application/json")}); err != nil {
 			return contract.Stored{}, awsclient.Classify("write report", err)
 		}
 	}
+	// The version the scan used, not the one cache check saw: the mirror
+	// may have published in between.
 	dbVersion := r.DB.Version
-	if in.Cache != nil && in.Cache.DBVersion != "" {
+	if in.Summary != nil && in.Summary.DBVersion != "" {
+		dbVersion = in.Summary.DBVersion
+	} else if dbVersion == "" && in.Cache != nil {
 		dbVersion = in.Cache.DBVersion
 	}
 	sev := r.Summary.BySeverity

@@ -35,7 +35,12 @@ func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagge
 		s := in.Summary.BySeverity
 		findings = fmt.Sprintf("C%d-H%d-M%d-L%d", s["critical"], s["high"], s["medium"], s["low"])
 	}
-	tags := map[string]string{TagStatus: status, TagTimestamp: d.startedAt(in).Format("2006-01-02T15:04:05Z"), TagFindings: findings}
+	tags := map[string]string{TagStatus: status, TagTimestamp: d.startedAt(in).Format("2006-01-02T15:04:05Z")}
+	if in.Summary != nil && in.Error == nil {
+		// A failed attempt leaves the last known findings in place: a
+		// throttled step must not make a vulnerable function look clean.
+		tags[TagFindings] = findings
+	}
 	lc, err := d.lambdaFor(ctx, in.Target.Account, in.Target.Region)
 	if err != nil {
 		return contract.Tagged{}, err

@@ -36,11 +36,11 @@ vet:
 
 # The CDK tests synthesize with the real step bootstraps built once here.
 unit: lambdas
-	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -skip TestAccuracyAgainstPeer ./...
+	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m -skip TestAccuracyAgainstPeer ./...
 
 # Packages with locks, goroutines or shared state (the local stack included).
 race:
-	$(GO) test -count=1 -race -skip TestAccuracyAgainstPeer ./shared/archive ./shared/vulndb ./shared/scan ./integration/...
+	$(GO) test -count=1 -race -skip TestAccuracyAgainstPeer ./shared/archive ./shared/vulndb ./shared/scan ./shared/bulk ./integration/localstack ./integration/scanflow
 
 # Recall of the peer's findings on ../shared/corpus; skipped (and says so) without ../shared.
 accuracy:

@@ -23,6 +23,9 @@ const usage = `usage:
   lambdascan db build --from DIR|URL [--from ...] [--ecosystems a,b] --out FILE
   lambdascan db info [FILE]
   lambdascan db update [--from URL] [--ecosystems a,b] [--out FILE]
+  lambdascan bulk start [--accounts a,b] [--regions r1,r2] [--exclude glob,...] [--organization] [--force] [--wait]
+  lambdascan status [-n 10]
+  lambdascan replay [--since 24h] [--dry-run]
   lambdascan version
 `
 
@@ -43,6 +46,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdScan(ctx, args[1:], stdout, stderr)
 	case "db":
 		return cmdDB(ctx, args[1:], stdout, stderr)
+	case "bulk":
+		return cmdBulk(ctx, args[1:], stdout, stderr)
+	case "status":
+		return cmdStatus(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return cmdReplay(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
 		return cmdVersion(stdout)
 	case "help", "-h", "--help":

@@ -59,6 +59,7 @@ const (
 // Options shape a deployment.
 type Options struct {
 	ControlPlaneRPS float64  // bulk enumeration pace per account/region
+	Regions         []string // regions bulk runs cover by default
 	OSVDir          string   // served on loopback as the OSV export bucket
 	Ecosystems      []string // what the mirror fetches
 	Now             func() time.Time
@@ -156,7 +157,10 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 		SelfTagKey: config.SelfTagKey, CacheTTL: 30 * 24 * time.Hour, EnableTagging: true, NotifySeverity: "high",
 		VulnDBSourceURL: e.OSVURL, Ecosystems: opt.Ecosystems, Region: Region, Account: Account, Partition: "aws",
 		CrossAccountRoleName: MemberRole, ExternalID: MemberExternalID,
-		Regions: []string{Region}, ControlPlaneRPS: opt.ControlPlaneRPS, BulkMaxConcurrency: 10, BulkToleratedFailurePercent: 10,
+		Regions: opt.Regions, ControlPlaneRPS: opt.ControlPlaneRPS, BulkMaxConcurrency: 10, BulkToleratedFailurePercent: 10,
+	}
+	if len(cfg.Regions) == 0 {
+		cfg.Regions = []string{Region}
 	}
 	if cfg.ControlPlaneRPS == 0 {
 		cfg.ControlPlaneRPS = 50 // the emulator has no throttle; tests that measure pacing set their own

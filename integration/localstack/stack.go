@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -50,6 +51,101 @@ type Stack struct {
 	mu       sync.Mutex
 	handlers map[string]lambda.Handler
 	invokes  map[string]int
+	redriver func(executionARN string) error
+	calls    map[string][]time.Time // Lambda control-plane calls by credential/region
+}
+
+// credentialScope reads "AKID/date/region/service" from a SigV4 header.
+func credentialScope(r *http.Request) (akid, region, service string) {
+	auth := r.Header.Get("Authorization")
+	i := strings.Index(auth, "Credential=")
+	if i < 0 {
+		return "", "", ""
+	}
+	parts := strings.Split(strings.SplitN(auth[i+len("Credential="):], ",", 2)[0], "/")
+	if len(parts) < 4 {
+		return "", "", ""
+	}
+	return parts[0], parts[2], parts[3]
+}
+
+// countControlPlane records Lambda API calls other than GetFunction and
+// Invoke (the ones sharing the 15 rps limit) per credential and region.
+func (s *Stack) countControlPlane(r *http.Request) {
+	akid, region, service := credentialScope(r)
+	if service != "lambda" {
+		return
+	}
+	p := r.URL.Path
+	if strings.HasSuffix(p, "/invocations") || (r.Method == http.MethodGet && strings.HasPrefix(p, "/2015-03-31/functions/") &&
+		!strings.Contains(strings.TrimPrefix(p, "/2015-03-31/functions/"), "/")) {
+		return // Invoke, GetFunction: separate limits
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calls == nil {
+		s.calls = map[string][]time.Time{}
+	}
+	k := akid + "/" + region
+	s.calls[k] = append(s.calls[k], time.Now())
+}
+
+// ResetControlPlane forgets the calls counted so far.
+func (s *Stack) ResetControlPlane() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = nil
+}
+
+// PeakControlPlaneRPS is the most Lambda control-plane calls any one
+// credential made in one region within any one-second window.
+func (s *Stack) PeakControlPlaneRPS() (string, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bestKey, best := "", 0
+	for k, ts := range s.calls {
+		j := 0
+		for i := range ts {
+			for ts[i].Sub(ts[j]) >= time.Second {
+				j++
+			}
+			if n := i - j + 1; n > best {
+				bestKey, best = k, n
+			}
+		}
+	}
+	return bestKey, best
+}
+
+// HandleRedrive answers Step Functions' RedriveExecution (moto 5.2.1 lacks
+// it) with fn; an error is returned to the caller as ExecutionNotRedrivable.
+func (s *Stack) HandleRedrive(fn func(executionARN string) error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.redriver = fn
+}
+
+func (s *Stack) redrive(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	body, _ := io.ReadAll(r.Body)
+	_ = json.Unmarshal(body, &in)
+	s.mu.Lock()
+	fn := s.redriver
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
+	if fn == nil {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprint(w, `{"__type":"UnsupportedOperation","message":"RedriveExecution is not implemented by the local stack"}`)
+		return
+	}
+	if err := fn(in.ExecutionArn); err != nil {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"__type":"ExecutionNotRedrivable","message":%q}`, err.Error())
+		return
+	}
+	fmt.Fprintf(w, `{"redriveDate":%d}`, time.Now().Unix())
 }
 
 // Start launches moto and the proxy on free loopback ports.
@@ -100,6 +196,11 @@ func Start(ctx context.Context) (*Stack, error) {
 	s.proxy = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if name, ok := invokePath(r); ok {
 			s.invoke(w, r, name)
+			return
+		}
+		s.countControlPlane(r)
+		if r.Header.Get("X-Amz-Target") == "AWSStepFunctions.RedriveExecution" {
+			s.redrive(w, r)
 			return
 		}
 		rp.ServeHTTP(w, r)

@@ -266,13 +266,15 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 	if p.ExternalIDSecret != "" {
 		env["LAMBDASCAN_EXTERNAL_ID_SECRET"] = jsii.String(p.ExternalIDSecret)
 	}
+	// The control-plane pace is a token bucket item in the cache table.
+	pace := stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil)
 	tagKeys := map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": []string{workflow.TagStatus, workflow.TagTimestamp, workflow.TagFindings}}}
 	perStep := map[string][]awsiam.PolicyStatement{
 		workflow.StepValidate: nil,
-		workflow.StepSelfSkip: {stmt([]string{"lambda:ListTags"}, []*string{functions}, nil)},
+		workflow.StepSelfSkip: {stmt([]string{"lambda:ListTags"}, []*string{functions}, nil), pace},
 		workflow.StepCacheCheck: {
 			stmt([]string{"lambda:GetFunctionConfiguration"}, []*string{functions}, nil),
-			stmt([]string{"dynamodb:GetItem"}, []*string{s.Table.TableArn()}, nil),
+			stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil),
 			stmt([]string{"s3:GetObject"}, []*string{obj("vulndb/")}, nil), kmsUse,
 		},
 		workflow.StepFetch: {
@@ -293,7 +295,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			stmt([]string{"s3:PutObject"}, []*string{obj("reports/")}, nil),
 			stmt([]string{"dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
 		},
-		workflow.StepTag: {stmt([]string{"lambda:TagResource"}, []*string{functions}, tagKeys)},
+		workflow.StepTag: {stmt([]string{"lambda:TagResource"}, []*string{functions}, tagKeys), pace},
 		workflow.StepMetrics: {stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
 			map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": MetricsNamespace}})},
 		workflow.StepNotify: {stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse},
@@ -301,7 +303,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		workflow.StepBulkList: {
 			// ListFunctions, GetResources and ListAccounts have no resource-level permissions.
 			stmt([]string{"lambda:ListFunctions", "tag:GetResources", "organizations:ListAccounts"}, []*string{jsii.String("*")}, nil),
-			stmt([]string{"s3:PutObject"}, []*string{obj("bulk/")}, nil), kmsUse,
+			stmt([]string{"s3:PutObject"}, []*string{obj("bulk/")}, nil), kmsUse, pace,
 		},
 		workflow.StepBulkReport: {
 			stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj("bulk/")}, nil),

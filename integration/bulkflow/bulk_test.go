@@ -35,6 +35,7 @@ const (
 	member   = "210987654321"
 	east     = "us-east-1"
 	perPlace = 50 // functions per account and region
+	pace     = 12 // control-plane calls per second per account/region
 )
 
 var env *localstack.Env
@@ -49,7 +50,7 @@ func TestMain(m *testing.M) {
 	export, ecos, err := localstack.ExportDir(filepath.Join(testdata, "osv"))
 	if err == nil {
 		env, err = localstack.Deploy(ctx, stack, localstack.Options{OSVDir: export, Ecosystems: ecos,
-			Regions: []string{localstack.Region, east}, ControlPlaneRPS: 5})
+			Regions: []string{localstack.Region, east}, ControlPlaneRPS: pace})
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "deploy:", err)
@@ -110,8 +111,8 @@ func startBulk(t *testing.T, name string, req bulk.Request) (*sfn.DescribeExecut
 	if d.Status == sfntypes.ExecutionStatusSucceeded {
 		require.NoError(t, json.Unmarshal([]byte(aws.ToString(d.Output)), &o))
 		for _, r := range o.Listing.Rates {
-			t.Logf("enumeration pace %s: %d calls at %.1f rps (limit 5)", r.Key, r.Calls, r.RPS)
-			assert.LessOrEqual(t, r.RPS, 5*1.1)
+			t.Logf("enumeration pace %s: %d calls at %.1f rps (limit %d)", r.Key, r.Calls, r.RPS, pace)
+			assert.LessOrEqual(t, r.RPS, pace*1.1)
 		}
 	}
 	return d, o.Summary
@@ -168,8 +169,8 @@ func TestBulkAcrossAccountsAndRegions(t *testing.T) {
 	assert.Len(t, sum.Critical, 4*5, "node-api functions (every tenth) have a critical finding")
 
 	key, peak := env.Stack.PeakControlPlaneRPS()
-	t.Logf("peak Lambda control-plane rate during the run: %d calls/s (%s); Lambda allows 15", peak, key)
-	assert.LessOrEqual(t, peak, 15, "the run stays under the control-plane limit it shares with the customer's tooling")
+	t.Logf("peak Lambda control-plane rate during the run: %d calls/s (%s); paced at %d, Lambda allows 15", peak, key, pace)
+	assert.LessOrEqual(t, peak, pace+1, "every step draws from one bucket per account/region")
 
 	before = scans()
 	start = time.Now()

@@ -35,7 +35,10 @@ type Request struct {
 // Item is one function to scan: the scan state machine's direct input.
 type Item struct {
 	FunctionArn string `json:"functionArn"`
-	Force       bool   `json:"force"` // always present: the Map reads $.force
+	// SelfChecked: enumeration already excluded the scanner's own functions
+	// (by name and tag), so the child scan skips its ListTags call.
+	SelfChecked bool `json:"selfChecked"`
+	Force       bool `json:"force"` // always present: the Map reads $.force
 }
 
 // Clients gives the APIs for one account and region (the member role for
@@ -143,7 +146,7 @@ func (e *Enumerator) enumerateOne(ctx context.Context, account, region string, r
 				st.Excluded["glob"]++
 				continue
 			}
-			items = append(items, Item{FunctionArn: fnARN, Force: req.Force})
+			items = append(items, Item{FunctionArn: fnARN, Force: req.Force, SelfChecked: true})
 		}
 		if aws.ToString(out.NextMarker) == "" {
 			return items, nil

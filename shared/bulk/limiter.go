@@ -20,6 +20,11 @@ const DefaultControlPlaneRPS = 5
 type Limiters struct {
 	RPS   float64
 	Burst int
+	// Shared, when set, also paces against the bucket every concurrent
+	// scan step draws from.
+	Shared interface {
+		Wait(ctx context.Context, account, region string) error
+	}
 
 	mu    sync.Mutex
 	m     map[string]*rate.Limiter
@@ -50,6 +55,11 @@ func (l *Limiters) Wait(ctx context.Context, account, region string) error {
 	l.mu.Unlock()
 	if err := lim.Wait(ctx); err != nil {
 		return err
+	}
+	if l.Shared != nil {
+		if err := l.Shared.Wait(ctx, account, region); err != nil {
+			return err
+		}
 	}
 	now := time.Now()
 	l.mu.Lock()

@@ -21,6 +21,8 @@ type Target struct {
 	Trigger     string `json:"trigger"`           // CloudTrail event name or "direct"
 	EventID     string `json:"eventId,omitempty"` // CloudTrail event id, for tracing
 	Force       bool   `json:"force,omitempty"`   // ignore the cache
+	// SelfChecked: a bulk run already excluded the scanner's own functions.
+	SelfChecked bool `json:"selfChecked,omitempty"`
 }
 
 // Skip is the self-skip state's output.

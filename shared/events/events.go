@@ -47,6 +47,7 @@ type directInput struct {
 	FunctionARN  string `json:"functionArn"`
 	FunctionArn2 string `json:"FunctionArn"` // ListFunctions' item shape
 	Force        bool   `json:"force"`
+	SelfChecked  bool   `json:"selfChecked"`
 }
 
 // Defaults are the scanner's own partition, region and account, used for a
@@ -77,7 +78,9 @@ func Parse(raw []byte, defaults Defaults) (contract.Target, error) {
 	if ref == "" {
 		return contract.Target{}, invalid("no functionArn and not a CloudTrail event")
 	}
-	return target(ref, defaults, contract.TriggerDirect, "", in.Force)
+	t, err := target(ref, defaults, contract.TriggerDirect, "", in.Force)
+	t.SelfChecked = in.SelfChecked
+	return t, err
 }
 
 func parseCloudTrail(raw []byte) (contract.Target, error) {

@@ -94,7 +94,7 @@ func (b bulkClients) Organizations(ctx context.Context) (*organizations.Client, 
 // BulkEnumerate lists the run's functions into bulk/<run>/items.json.
 func (d *Deps) BulkEnumerate(ctx context.Context, in BulkInput) (BulkListing, error) {
 	c := d.Config
-	lim := &bulk.Limiters{RPS: c.ControlPlaneRPS}
+	lim := &bulk.Limiters{RPS: c.ControlPlaneRPS, Shared: d.Pace}
 	e := &bulk.Enumerator{Clients: bulkClients{d}, Limits: lim, SelfFunctions: c.SelfFunctions, SelfTag: c.SelfTagKey,
 		Account: c.Account, DefaultRegions: c.Regions}
 	items, stats, err := e.Enumerate(ctx, in.Request)

@@ -54,6 +54,9 @@ func (d *Deps) functionCode(ctx context.Context, t contract.Target) (contract.Co
 	if err != nil {
 		return contract.Code{}, err
 	}
+	if err := d.Pace.Wait(ctx, t.Account, t.Region); err != nil {
+		return contract.Code{}, err
+	}
 	out, err := lc.GetFunctionConfiguration(ctx, in)
 	if err != nil {
 		if awsclient.IsNotFound(err) {

@@ -127,6 +127,9 @@ func (d *Deps) stageLayer(ctx context.Context, lc *lambda.Client, layerARN strin
 	// GetLayerVersion by name ARN and number (GetLayerVersionByArn is the
 	// same call; the local emulator answers only this form).
 	nameARN := fmt.Sprintf("arn:%s:lambda:%s:%s:layer:%s", l.Partition, l.Region, l.Account, l.Name)
+	if err := d.Pace.Wait(ctx, l.Account, l.Region); err != nil {
+		return contract.Staged{}, 0, err
+	}
 	lv, err := lc.GetLayerVersion(ctx, &lambda.GetLayerVersionInput{LayerName: &nameARN, VersionNumber: aws.Int64(l.Version)})
 	if err != nil {
 		return contract.Staged{}, 0, awsclient.Classify("GetLayerVersion", err)

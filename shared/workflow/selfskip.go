@@ -16,8 +16,14 @@ func (d *Deps) SelfSkip(ctx context.Context, t contract.Target) (contract.Skip, 
 	if slices.Contains(d.Config.SelfFunctions, t.Name) {
 		return contract.Skip{Skip: true, Reason: "the scanner's own function (stack configuration)"}, nil
 	}
+	if t.SelfChecked {
+		return contract.Skip{}, nil // the bulk run excluded them by name and tag already
+	}
 	lc, err := d.lambdaFor(ctx, t.Account, t.Region)
 	if err != nil {
+		return contract.Skip{}, err
+	}
+	if err := d.Pace.Wait(ctx, t.Account, t.Region); err != nil {
 		return contract.Skip{}, err
 	}
 	out, err := lc.ListTags(ctx, &lambda.ListTagsInput{Resource: &t.FunctionARN})

@@ -45,6 +45,9 @@ func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagge
 	if err != nil {
 		return contract.Tagged{}, err
 	}
+	if err := d.Pace.Wait(ctx, in.Target.Account, in.Target.Region); err != nil {
+		return contract.Tagged{}, err
+	}
 	if _, err := lc.TagResource(ctx, &lambda.TagResourceInput{Resource: &in.Target.FunctionARN, Tags: tags}); err != nil {
 		if awsclient.IsNotFound(err) {
 			return contract.Tagged{}, nil // deleted since: nothing to tag

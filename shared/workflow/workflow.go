@@ -22,6 +22,9 @@ type Deps struct {
 	VulnDB  *vulndbstore.Store
 	Now     func() time.Time
 	Fetcher Downloader
+	// Pace paces Lambda control-plane calls per account/region across
+	// every concurrent step (a token bucket in the cache table).
+	Pace *cache.RateLimit
 
 	accounts accounts
 }
@@ -32,6 +35,7 @@ func NewDeps(cfg config.Config, clients *awsclient.Clients) *Deps {
 	d.Cache = &cache.Table{DDB: clients.DynamoDB, Name: cfg.CacheTable, TTL: cfg.CacheTTL, Now: d.now}
 	d.VulnDB = &vulndbstore.Store{S3: clients.S3, Bucket: cfg.Bucket, TmpDir: cfg.TmpDir}
 	d.Fetcher = HTTPDownloader{}
+	d.Pace = &cache.RateLimit{Table: d.Cache, RPS: cfg.ControlPlaneRPS, Burst: 1}
 	return d
 }
 

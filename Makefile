@@ -10,7 +10,7 @@ PEER    ?= bin/osv-scanner
 FUZZTIME ?= 30s
 RUNS    ?= 5
 
-.PHONY: lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
+.PHONY: bulk-integration lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lambdascan
@@ -27,8 +27,9 @@ lambdas:
 synth: lambdas
 	CDK_OUTDIR=cdk.out $(GO) run ./cdk
 
-# test = vet + unit tests (fuzz seeds included) + race on concurrent code + accuracy check.
-test: vet unit race accuracy
+# test = vet + unit and integration tests (fuzz seeds included) + the bulk run
+# on its own local stack + race on concurrent code + accuracy check.
+test: vet unit bulk-integration race accuracy
 
 vet:
 	$(GO) vet ./...
@@ -36,7 +37,11 @@ vet:
 
 # The CDK tests synthesize with the real step bootstraps built once here.
 unit: lambdas
-	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m -skip TestAccuracyAgainstPeer ./...
+	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m -skip TestAccuracyAgainstPeer $$($(GO) list ./... | grep -v /integration/bulkflow)
+
+# 200 functions through the bulk workflow: alone, so no other emulator competes for the 2 cores.
+bulk-integration:
+	$(GO) test -count=1 -timeout 20m -v ./integration/bulkflow | grep -E '^(---|ok|FAIL|PASS)|bulk_test.go'; exit $${PIPESTATUS[0]}
 
 # Packages with locks, goroutines or shared state (the local stack included).
 race:

@@ -48,7 +48,7 @@ func run(t *testing.T, eventName, fnARN string) (*output, string) {
 	ctx := context.Background()
 	exec, err := env.Emit(ctx, eventName, fnARN, "")
 	require.NoError(t, err)
-	out, err := env.Wait(ctx, exec, 60*time.Second)
+	out, err := env.Wait(ctx, exec, 3*time.Minute)
 	require.NoError(t, err, env.Stack.Logs())
 	require.Equal(t, sfntypes.ExecutionStatusSucceeded, out.Status, "%s: %s %s", exec, aws.ToString(out.Error), aws.ToString(out.Cause))
 	var o output

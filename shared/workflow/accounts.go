@@ -19,7 +19,9 @@ import (
 type accounts struct {
 	mu      sync.Mutex
 	clients map[string]*lambda.Client
-	extID   string
+
+	extMu sync.Mutex // externalID is also read outside mu (tagging clients)
+	extID string
 }
 
 // lambdaFor returns the Lambda client for functions of account in region:
@@ -43,21 +45,9 @@ func (d *Deps) lambdaFor(ctx context.Context, account, region string) (*lambda.C
 	if cl, ok := d.accounts.clients[key]; ok {
 		return cl, nil
 	}
-	cfg := d.AWS.Config.Copy()
-	cfg.Region = region
-	if !own {
-		ext, err := d.externalID(ctx)
-		if err != nil {
-			return nil, err
-		}
-		role := fmt.Sprintf("arn:%s:iam::%s:role/%s", c.Partition, account, c.CrossAccountRoleName)
-		provider := stscreds.NewAssumeRoleProvider(d.AWS.STS, role, func(o *stscreds.AssumeRoleOptions) {
-			o.RoleSessionName = "lambdascan"
-			if ext != "" {
-				o.ExternalID = aws.String(ext)
-			}
-		})
-		cfg.Credentials = aws.NewCredentialsCache(provider)
+	cfg, err := d.configFor(ctx, account, region)
+	if err != nil {
+		return nil, err
 	}
 	cl := awsclient.New(cfg, d.AWS.Endpoint).Lambda
 	if d.accounts.clients == nil {
@@ -70,6 +60,8 @@ func (d *Deps) lambdaFor(ctx context.Context, account, region string) (*lambda.C
 // externalID reads the ExternalId once: from configuration, or from the
 // configured Secrets Manager secret.
 func (d *Deps) externalID(ctx context.Context) (string, error) {
+	d.accounts.extMu.Lock()
+	defer d.accounts.extMu.Unlock()
 	if d.accounts.extID != "" || d.Config.ExternalIDSecret == "" {
 		if d.accounts.extID == "" {
 			d.accounts.extID = d.Config.ExternalID

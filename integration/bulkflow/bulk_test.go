@@ -194,7 +194,7 @@ func TestBulkAcrossAccountsAndRegions(t *testing.T) {
 	for _, a := range actions {
 		assert.Equal(t, "restart", a.Action, a.Reason)
 		assert.Empty(t, a.Err)
-		out, err := env.Wait(ctx, a.NewExecution, time.Minute)
+		out, err := env.Wait(ctx, a.NewExecution, 3*time.Minute)
 		require.NoError(t, err)
 		assert.Equal(t, sfntypes.ExecutionStatusSucceeded, out.Status)
 	}

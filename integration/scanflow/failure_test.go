@@ -41,7 +41,7 @@ func TestPermanentFailure(t *testing.T) {
 	require.NoError(t, err)
 	exec, err := env.Emit(ctx, "CreateFunction20150331", fn, "")
 	require.NoError(t, err)
-	out, err := env.Wait(ctx, exec, 60*time.Second)
+	out, err := env.Wait(ctx, exec, 3*time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, sfntypes.ExecutionStatusFailed, out.Status)
 	assert.Equal(t, "ScanFailed", aws.ToString(out.Error))
@@ -156,7 +156,7 @@ func TestImageFunctionIsUnsupported(t *testing.T) {
 	}
 	exec, err := env.Emit(ctx, "CreateFunction20150331", aws.ToString(out.FunctionArn), "")
 	require.NoError(t, err)
-	desc, err := env.Wait(ctx, exec, 60*time.Second)
+	desc, err := env.Wait(ctx, exec, 3*time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, sfntypes.ExecutionStatusSucceeded, desc.Status, "a clean end: no failure alarm for every image deploy")
 	var o struct {

@@ -48,7 +48,7 @@ func TestInvalidEvents(t *testing.T) {
 	} {
 		arn, err := env.Start(ctx, name, input)
 		require.NoError(t, err)
-		out, err := env.Wait(ctx, arn, 30*time.Second)
+		out, err := env.Wait(ctx, arn, 3*time.Minute)
 		require.NoError(t, err)
 		assert.Equal(t, sfntypes.ExecutionStatusSucceeded, out.Status, name)
 		var o struct {

@@ -6,15 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/lambdascan/lambdascan/shared/awsclient"
-	"github.com/lambdascan/lambdascan/shared/bulk"
+	lsconfig "github.com/lambdascan/lambdascan/shared/config"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/replay"
 )
 
@@ -24,14 +26,28 @@ const (
 	bulkMachine = "lambdascan-bulk"
 )
 
-// sfnClient builds the Step Functions client from the local AWS
-// configuration (LAMBDASCAN_AWS_ENDPOINT points it at a local stack).
+// sfnClient builds the Step Functions client from credentials in the
+// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+// AWS_REGION: `eval "$(aws configure export-credentials --format env)"`);
+// LAMBDASCAN_AWS_ENDPOINT points it at a local stack. The SDK's full
+// configuration loader (profiles, SSO) is left out on purpose: every package
+// linked in costs `lambdascan scan` start-up time and memory.
 var sfnClient = func(ctx context.Context) (*sfn.Client, error) {
-	c, err := awsclient.Load(ctx)
-	if err != nil {
-		return nil, err
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = os.Getenv("AWS_DEFAULT_REGION")
 	}
-	return c.SFN, nil
+	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if region == "" || key == "" || secret == "" {
+		return nil, fmt.Errorf("set AWS_REGION and credentials in the environment (eval \"$(aws configure export-credentials --format env)\")")
+	}
+	cfg := aws.Config{Region: region, RetryMaxAttempts: 5,
+		Credentials: credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN"))}
+	return sfn.NewFromConfig(cfg, func(o *sfn.Options) {
+		if ep := os.Getenv(lsconfig.EndpointEnv); ep != "" {
+			o.BaseEndpoint = aws.String(ep)
+		}
+	}), nil
 }
 
 // machineARN finds a deployed state machine by name.
@@ -78,7 +94,7 @@ func cmdBulk(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lambdascan bulk: %v\n", err)
 		return exitError
 	}
-	req := bulk.Request{Accounts: splitList(*accounts), Regions: splitList(*regions), Exclude: splitList(*exclude), Organization: *org, Force: *force}
+	req := contract.BulkRequest{Accounts: splitList(*accounts), Regions: splitList(*regions), Exclude: splitList(*exclude), Organization: *org, Force: *force}
 	input, _ := json.Marshal(req)
 	if *name == "" {
 		*name = "bulk-" + time.Now().UTC().Format("20060102T150405Z")

@@ -146,3 +146,16 @@ func TestDBUpdateOverHTTP(t *testing.T) {
 	code, _, errs = lambdascan(t, "scan", filepath.Join(testdata, "packages", "node-api.zip"))
 	assert.Equal(t, exitFindings, code, "scan finds the default DB that update wrote: %s", errs)
 }
+
+// Operator commands need credentials in the environment, and say so.
+func TestOperatorCommandsNeedCredentials(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_REGION", "")
+	for _, args := range [][]string{{"status"}, {"replay", "--dry-run"}, {"bulk", "start"}} {
+		code, _, errs := lambdascan(t, args...)
+		assert.Equal(t, exitError, code, args)
+		assert.Contains(t, errs, "AWS_REGION and credentials", args)
+	}
+	code, _, _ := lambdascan(t, "bulk", "stop")
+	assert.Equal(t, exitError, code, "unknown bulk subcommand")
+}

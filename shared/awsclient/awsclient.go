@@ -18,10 +18,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/transport/http/protocol/awsquery"
+
+	lsconfig "github.com/lambdascan/lambdascan/shared/config"
 )
 
 // EndpointEnv names the endpoint override.
-const EndpointEnv = "LAMBDASCAN_AWS_ENDPOINT"
+const EndpointEnv = lsconfig.EndpointEnv
 
 // Clients holds one client per service, built from one configuration.
 type Clients struct {

@@ -16,21 +16,14 @@ import (
 	rgttypes "github.com/aws/aws-sdk-go-v2/service/resourcegroupstaggingapi/types"
 
 	"github.com/lambdascan/lambdascan/shared/arn"
+	"github.com/lambdascan/lambdascan/shared/contract"
 )
 
 // ExcludeTag on a function keeps it out of bulk scans.
 const ExcludeTag = "LambdaScanExclude"
 
-// Request is the bulk workflow's input. The console's {} scans this account
-// in the configured regions.
-type Request struct {
-	Accounts     []string `json:"accounts,omitempty"`
-	Regions      []string `json:"regions,omitempty"`
-	Exclude      []string `json:"exclude,omitempty"` // function name globs (path.Match)
-	Force        bool     `json:"force,omitempty"`   // ignore the cache
-	Organization bool     `json:"organization,omitempty"`
-	AllVersions  bool     `json:"allVersions,omitempty"` // ListFunctions FunctionVersion=ALL
-}
+// Request is the bulk workflow's input (contract.BulkRequest).
+type Request = contract.BulkRequest
 
 // Item is one function to scan: the scan state machine's direct input.
 type Item struct {

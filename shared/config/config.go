@@ -42,6 +42,9 @@ type Config struct {
 	Partition            string
 }
 
+// EndpointEnv points every AWS client at one endpoint (a local stack).
+const EndpointEnv = "LAMBDASCAN_AWS_ENDPOINT"
+
 // SelfTagKey is the tag the stack puts on the scanner's own functions.
 const SelfTagKey = "lambdascan:component"
 

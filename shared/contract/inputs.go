@@ -65,3 +65,14 @@ type Notified struct {
 	MessageID string `json:"messageId,omitempty"`
 	Reason    string `json:"reason,omitempty"`
 }
+
+// BulkRequest is the bulk workflow's input. The console's {} scans this
+// account in the configured regions.
+type BulkRequest struct {
+	Accounts     []string `json:"accounts,omitempty"`
+	Regions      []string `json:"regions,omitempty"`
+	Exclude      []string `json:"exclude,omitempty"` // function name globs (path.Match)
+	Force        bool     `json:"force,omitempty"`   // ignore the cache
+	Organization bool     `json:"organization,omitempty"`
+	AllVersions  bool     `json:"allVersions,omitempty"` // ListFunctions FunctionVersion=ALL
+}

@@ -137,7 +137,7 @@ func (s *Stack) redrive(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	if fn == nil {
 		w.WriteHeader(http.StatusBadRequest)
-		fmt.Fprint(w, `{"__type":"UnsupportedOperation","message":"RedriveExecution is not implemented by the local stack"}`)
+		fmt.Fprint(w, `{"__type":"UnsupportedOperation","message":"the local stack offers RedriveExecution only once a test installs a handler"}`)
 		return
 	}
 	if err := fn(in.ExecutionArn); err != nil {

@@ -11,8 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/stretchr/testify/require"
-
-	"github.com/lambdascan/lambdascan/shared/awsclient"
 )
 
 type boom struct{ msg string }
@@ -31,7 +29,7 @@ func TestProbeStepFunctions(t *testing.T) {
 	s.Register("fail", lambda.NewHandler(func(in map[string]any) (map[string]any, error) {
 		return nil, &boom{"nope"}
 	}))
-	c := Clients(s)
+	c := s.Clients()
 	def := `{"StartAt":"Echo","States":{
 	  "Echo":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"arn:aws:lambda:eu-west-1:123456789012:function:echo","Payload.$":"$"},"ResultSelector":{"r.$":"$.Payload"},"Next":"Fail"},
 	  "Fail":{"Type":"Task","Resource":"arn:aws:lambda:eu-west-1:123456789012:function:fail","Catch":[{"ErrorEquals":["boom"],"ResultPath":"$.error","Next":"Done"}],"End":true},
@@ -55,11 +53,4 @@ func TestProbeStepFunctions(t *testing.T) {
 		t.Logf("%s %v %s", out.Status, o, aws.ToString(out.Error))
 		require.Equal(t, sfntypes.ExecutionStatusSucceeded, out.Status, s.Logs())
 	}
-}
-
-func Clients(s *Stack) *awsclient.Clients {
-	cfg := aws.Config{Region: Region, Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-		return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
-	})}
-	return awsclient.New(cfg, s.Endpoint)
 }

@@ -95,8 +95,6 @@ type Result struct {
 	Packages []Package `json:"packages"`
 	Problems []Problem `json:"problems,omitempty"`
 	Notes    []string  `json:"notes,omitempty"`
-	// Raw keeps osv-scalibr's packages for SBOM conversion, keyed like Packages.
-	Raw []*extractor.Package `json:"-"`
 }
 
 // Named errors for targets that cannot be read at all.
@@ -122,7 +120,7 @@ func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	res.Packages, res.Raw = merge(res.Packages, res.Raw)
+	res.Packages = merge(res.Packages)
 	if len(res.Packages) == 0 && !hasCode(res.Problems, CodeBundled) {
 		res.Notes = append(res.Notes, "0 packages: no lockfile, installed package metadata, jar or binary with build info was found")
 	}
@@ -232,7 +230,6 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 			continue
 		}
 		res.Packages = append(res.Packages, pkg)
-		res.Raw = append(res.Raw, p)
 	}
 	bundled, err := scanBundles(ctx, fsys, origin)
 	if err != nil {
@@ -240,9 +237,6 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 	}
 	if len(bundled.files) > 0 {
 		res.Packages = append(res.Packages, bundled.pkgs...)
-		for range bundled.pkgs {
-			res.Raw = append(res.Raw, nil)
-		}
 		res.Problems = append(res.Problems, Problem{
 			Code:   CodeBundled,
 			Path:   strings.Join(bundled.files, ","),
@@ -347,33 +341,24 @@ func isDevOnly(p *extractor.Package) bool {
 
 // merge folds the same package (ecosystem, normalized name, version, origin)
 // found by several extractors or files into one, keeping every path.
-func merge(pkgs []Package, raw []*extractor.Package) ([]Package, []*extractor.Package) {
+func merge(pkgs []Package) []Package {
 	type key struct{ eco, name, ver, kind, layer string }
 	idx := map[key]int{}
 	var out []Package
-	var outRaw []*extractor.Package
-	for i, p := range pkgs {
+	for _, p := range pkgs {
 		k := key{p.Ecosystem, ecosystem.NormalizeName(p.Ecosystem, p.Name), p.Version, p.Origin.Kind, p.Origin.Layer}
 		if j, ok := idx[k]; ok {
 			q := &out[j]
 			q.Paths = union(q.Paths, p.Paths)
 			q.Extractors = union(q.Extractors, p.Extractors)
 			q.Bundled = q.Bundled && p.Bundled
-			if outRaw[j] == nil {
-				outRaw[j] = raw[i]
-			}
 			continue
 		}
 		idx[k] = len(out)
 		out = append(out, p)
-		outRaw = append(outRaw, raw[i])
 	}
-	order := make([]int, len(out))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		x, y := out[order[a]], out[order[b]]
+	sort.SliceStable(out, func(a, b int) bool {
+		x, y := out[a], out[b]
 		if x.Ecosystem != y.Ecosystem {
 			return x.Ecosystem < y.Ecosystem
 		}
@@ -385,12 +370,7 @@ func merge(pkgs []Package, raw []*extractor.Package) ([]Package, []*extractor.Pa
 		}
 		return x.Origin.Layer < y.Origin.Layer
 	})
-	sp := make([]Package, len(out))
-	sr := make([]*extractor.Package, len(out))
-	for i, o := range order {
-		sp[i], sr[i] = out[o], outRaw[o]
-	}
-	return sp, sr
+	return out
 }
 
 func union(a, b []string) []string {

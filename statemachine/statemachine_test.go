@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/shared/bulk"
 )
 
 type state struct {
@@ -92,4 +94,36 @@ func TestSubstitute(t *testing.T) {
 	delete(values, "ScanFunctionArn")
 	_, err = Substitute(Scan, values)
 	assert.ErrorContains(t, err, "ScanFunctionArn")
+}
+
+// The Map builds each child's input field by field: a field of bulk.Item
+// it does not pass is silently lost (the child would then spend a control-
+// plane call the item was meant to save).
+func TestBulkMapPassesEveryItemField(t *testing.T) {
+	var def struct {
+		States map[string]struct {
+			ItemProcessor struct {
+				States map[string]struct {
+					Parameters struct {
+						Input map[string]string `json:"Input"`
+					} `json:"Parameters"`
+				} `json:"States"`
+			} `json:"ItemProcessor"`
+		} `json:"States"`
+	}
+	require.NoError(t, json.Unmarshal(Bulk, &def))
+	var input map[string]string
+	for _, s := range def.States {
+		if one, ok := s.ItemProcessor.States["ScanOne"]; ok {
+			input = one.Parameters.Input
+		}
+	}
+	require.NotNil(t, input, "the Map's ScanOne state")
+	b, err := json.Marshal(bulk.Item{})
+	require.NoError(t, err)
+	var fields map[string]any
+	require.NoError(t, json.Unmarshal(b, &fields))
+	for f := range fields {
+		assert.Equal(t, "$."+f, input[f+".$"], "item field %q reaches the child", f)
+	}
 }

@@ -32,7 +32,8 @@ type Props struct {
 	LogRetentionDays     float64  // Lambda and state machine logs
 	AssetsDir            string   // where `make lambdas` put <step>/bootstrap
 	Regions              []string // regions bulk runs list when a run names none (default: the stack's)
-	ControlPlaneRPS      float64  // bulk enumeration pace per account/region (Lambda allows 15)
+	ControlPlaneRPS      float64  // pace of Lambda control-plane calls per account/region (Lambda allows 15)
+	GetFunctionRPS       float64  // pace of GetFunction per account/region (Lambda allows 100)
 	BulkMaxConcurrency   float64  // child scans at once (the ASL's MaxConcurrency)
 }
 
@@ -46,7 +47,7 @@ func Defaults() Props {
 		VulnDBSourceURL: "https://osv-vulnerabilities.storage.googleapis.com",
 		Ecosystems:      []string{"npm", "PyPI", "Go", "Maven", "RubyGems", "NuGet", "crates.io", "Packagist"},
 		LogLevel:        "ALL", LogRetentionDays: 90, AssetsDir: "bin/lambda",
-		ControlPlaneRPS: 5, BulkMaxConcurrency: 40,
+		ControlPlaneRPS: 5, GetFunctionRPS: 40, BulkMaxConcurrency: 40,
 	}
 }
 
@@ -84,7 +85,7 @@ func FromContext(scope constructs.Construct) (Props, error) {
 	for k, dst := range map[string]*float64{"ScannerMemorySize": &p.ScannerMemorySize, "ScannerTimeout": &p.ScannerTimeout,
 		"EphemeralStorage": &p.EphemeralStorage, "ScannerConcurrency": &p.ScannerConcurrency, "CacheTTLDays": &p.CacheTTLDays,
 		"ReportRetentionDays": &p.ReportRetentionDays, "LogRetentionDays": &p.LogRetentionDays,
-		"ControlPlaneRPS": &p.ControlPlaneRPS, "BulkMaxConcurrency": &p.BulkMaxConcurrency} {
+		"ControlPlaneRPS": &p.ControlPlaneRPS, "GetFunctionRPS": &p.GetFunctionRPS, "BulkMaxConcurrency": &p.BulkMaxConcurrency} {
 		if err := num(k, dst); err != nil {
 			return p, err
 		}
@@ -134,6 +135,8 @@ func (p Props) Validate() error {
 		return fmt.Errorf("CrossAccountRoleName needs ExternalIdSecret (the member role requires the ExternalId)")
 	case p.ControlPlaneRPS <= 0 || p.ControlPlaneRPS > 15:
 		return fmt.Errorf("ControlPlaneRPS %v: above 0 and at most Lambda's 15 per account and region", p.ControlPlaneRPS)
+	case p.GetFunctionRPS <= 0 || p.GetFunctionRPS > 100:
+		return fmt.Errorf("GetFunctionRPS %v: above 0 and at most Lambda's 100 per account and region", p.GetFunctionRPS)
 	case p.BulkMaxConcurrency < 1 || p.BulkMaxConcurrency > 10000:
 		return fmt.Errorf("BulkMaxConcurrency %v: 1 to 10000", p.BulkMaxConcurrency)
 	case p.BulkScanSchedule != "" && !scheduleExpr.MatchString(p.BulkScanSchedule):

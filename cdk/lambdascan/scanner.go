@@ -256,6 +256,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		"LAMBDASCAN_ECOSYSTEMS": jsii.String(join(p.Ecosystems)), "LAMBDASCAN_ACCOUNT": account, "LAMBDASCAN_PARTITION": partition,
 		"LAMBDASCAN_TMP": jsii.String("/tmp"), "LAMBDASCAN_REGIONS": jsii.String(join(p.Regions)),
 		"LAMBDASCAN_CONTROL_PLANE_RPS": jsii.String(fmt.Sprint(p.ControlPlaneRPS)),
+		"LAMBDASCAN_GET_FUNCTION_RPS":  jsii.String(fmt.Sprint(p.GetFunctionRPS)),
 	}
 	if len(p.Regions) == 0 {
 		env["LAMBDASCAN_REGIONS"] = region

@@ -171,6 +171,19 @@ func TestBulkAcrossAccountsAndRegions(t *testing.T) {
 	key, peak := env.Stack.PeakControlPlaneRPS()
 	t.Logf("peak Lambda control-plane rate during the run: %d calls/s (%s); paced at %d, Lambda allows 15", peak, key, pace)
 	assert.LessOrEqual(t, peak, pace+1, "every step draws from one bucket per account/region")
+	calls := func() string {
+		var b strings.Builder
+		for _, op := range []string{"ListFunctions", "GetFunctionConfiguration", "ListTags", "GetFunction", "GetLayerVersion", "TagResource"} {
+			fmt.Fprintf(&b, "%s=%d ", op, env.Stack.LambdaCalls(op))
+		}
+		return b.String()
+	}
+	t.Logf("Lambda calls in the first run: %s", calls())
+	assert.Equal(t, 4, env.Stack.LambdaCalls("ListFunctions"), "one page per account/region (moto does not page)")
+	assert.Zero(t, env.Stack.LambdaCalls("GetFunctionConfiguration"), "items carry ListFunctions' code identity")
+	assert.Zero(t, env.Stack.LambdaCalls("ListTags"), "enumeration excluded by tag already")
+	assert.Equal(t, want, env.Stack.LambdaCalls("TagResource"), "a first run tags every function once")
+	env.Stack.ResetControlPlane()
 
 	before = scans()
 	start = time.Now()
@@ -180,6 +193,9 @@ func TestBulkAcrossAccountsAndRegions(t *testing.T) {
 	t.Logf("second run: %d scans in %s; by status %v", second, time.Since(start).Round(time.Millisecond), sum.ByStatus)
 	assert.Equal(t, 2, second, "only the failed ones are scanned again: the cache covers the rest")
 	assert.Equal(t, want-2, sum.ByStatus["cached"])
+	t.Logf("Lambda calls in the second run: %s", calls())
+	assert.Zero(t, env.Stack.LambdaCalls("GetFunctionConfiguration"))
+	assert.Equal(t, 2, env.Stack.LambdaCalls("GetFunction"), "only the rescans fetch")
 
 	// Replay: moto has no RedriveExecution, so failed scans restart with
 	// their original input; fixed code makes them succeed.

@@ -157,7 +157,7 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 		SelfTagKey: config.SelfTagKey, CacheTTL: 30 * 24 * time.Hour, EnableTagging: true, NotifySeverity: "high",
 		VulnDBSourceURL: e.OSVURL, Ecosystems: opt.Ecosystems, Region: Region, Account: Account, Partition: "aws",
 		CrossAccountRoleName: MemberRole, ExternalID: MemberExternalID,
-		Regions: opt.Regions, ControlPlaneRPS: opt.ControlPlaneRPS, BulkMaxConcurrency: 10, BulkToleratedFailurePercent: 10,
+		Regions: opt.Regions, ControlPlaneRPS: opt.ControlPlaneRPS, GetFunctionRPS: 100, BulkMaxConcurrency: 10, BulkToleratedFailurePercent: 10,
 	}
 	if len(cfg.Regions) == 0 {
 		cfg.Regions = []string{Region}

@@ -53,6 +53,7 @@ type Stack struct {
 	invokes  map[string]int
 	redriver func(executionARN string) error
 	calls    map[string][]time.Time // Lambda control-plane calls by credential/region
+	ops      map[string]int         // Lambda calls by operation
 }
 
 // credentialScope reads "AKID/date/region/service" from a SigV4 header.
@@ -70,19 +71,23 @@ func credentialScope(r *http.Request) (akid, region, service string) {
 }
 
 // countControlPlane records Lambda API calls other than GetFunction and
-// Invoke (the ones sharing the 15 rps limit) per credential and region.
+// Invoke (the ones sharing the 15 rps limit) per credential and region, and
+// every Lambda call by operation.
 func (s *Stack) countControlPlane(r *http.Request) {
 	akid, region, service := credentialScope(r)
 	if service != "lambda" {
 		return
 	}
-	p := r.URL.Path
-	if strings.HasSuffix(p, "/invocations") || (r.Method == http.MethodGet && strings.HasPrefix(p, "/2015-03-31/functions/") &&
-		!strings.Contains(strings.TrimPrefix(p, "/2015-03-31/functions/"), "/")) {
-		return // Invoke, GetFunction: separate limits
-	}
+	op := lambdaOperation(r)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.ops == nil {
+		s.ops = map[string]int{}
+	}
+	s.ops[op]++
+	if op == "Invoke" || op == "GetFunction" {
+		return // separate limits
+	}
 	if s.calls == nil {
 		s.calls = map[string][]time.Time{}
 	}
@@ -90,11 +95,46 @@ func (s *Stack) countControlPlane(r *http.Request) {
 	s.calls[k] = append(s.calls[k], time.Now())
 }
 
+// lambdaOperation names a Lambda REST call by its method and path (the
+// calls the scanner makes; anything else by its path's first segments).
+func lambdaOperation(r *http.Request) string {
+	p := r.URL.Path
+	fn, isFn := strings.CutPrefix(p, "/2015-03-31/functions/")
+	switch {
+	case strings.HasSuffix(p, "/invocations"):
+		return "Invoke"
+	case r.Method == http.MethodGet && strings.TrimSuffix(p, "/") == "/2015-03-31/functions":
+		return "ListFunctions"
+	case r.Method == http.MethodGet && isFn && strings.HasSuffix(fn, "/configuration"):
+		return "GetFunctionConfiguration"
+	case r.Method == http.MethodGet && isFn && !strings.Contains(fn, "/"):
+		return "GetFunction"
+	case strings.HasPrefix(p, "/2017-03-31/tags/"):
+		if r.Method == http.MethodGet {
+			return "ListTags"
+		}
+		if r.Method == http.MethodPost {
+			return "TagResource"
+		}
+	case r.Method == http.MethodGet && strings.HasPrefix(p, "/2018-10-31/layers/") && strings.Contains(p, "/versions/"):
+		return "GetLayerVersion"
+	}
+	return r.Method + " " + p
+}
+
+// LambdaCalls is how many calls of one Lambda operation were made since the
+// last ResetControlPlane.
+func (s *Stack) LambdaCalls(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ops[op]
+}
+
 // ResetControlPlane forgets the calls counted so far.
 func (s *Stack) ResetControlPlane() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.calls = nil
+	s.calls, s.ops = nil, nil
 }
 
 // PeakControlPlaneRPS is the most Lambda control-plane calls any one

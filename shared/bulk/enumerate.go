@@ -32,6 +32,11 @@ type Item struct {
 	// (by name and tag), so the child scan skips its ListTags call.
 	SelfChecked bool `json:"selfChecked"`
 	Force       bool `json:"force"` // always present: the Map reads $.force
+	// Code is what ListFunctions said identifies the deployed code, so the
+	// child's cache check makes no control-plane call; TagMode "changed"
+	// keeps unchanged outcomes from costing a TagResource each.
+	Code    *contract.Code `json:"code"`    // always present: the Map reads $.code
+	TagMode string         `json:"tagMode"` // always present: the Map reads $.tagMode
 }
 
 // Clients gives the APIs for one account and region (the member role for
@@ -139,7 +144,7 @@ func (e *Enumerator) enumerateOne(ctx context.Context, account, region string, r
 				st.Excluded["glob"]++
 				continue
 			}
-			items = append(items, Item{FunctionArn: fnARN, Force: req.Force, SelfChecked: true})
+			items = append(items, Item{FunctionArn: fnARN, Force: req.Force, SelfChecked: true, Code: listedCode(f), TagMode: contract.TagModeChanged})
 		}
 		if aws.ToString(out.NextMarker) == "" {
 			return items, nil
@@ -217,4 +222,14 @@ func matchesAny(globs []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// listedCode is the cache identity of a listed function.
+func listedCode(f lambdatypes.FunctionConfiguration) *contract.Code {
+	var layers []string
+	for _, l := range f.Layers {
+		layers = append(layers, aws.ToString(l.Arn))
+	}
+	c := contract.NewCode(aws.ToString(f.CodeSha256), string(f.Runtime), string(f.PackageType), layers)
+	return &c
 }

@@ -23,6 +23,8 @@ type RateLimit struct {
 	RPS   float64 // refill rate
 	Burst float64 // bucket size (at least 1)
 	Sleep func(context.Context, time.Duration) error
+	// Scope names a separate bucket: GetFunction has its own 100 rps limit.
+	Scope string
 }
 
 // Wait takes one token for account/region, sleeping until one is free.
@@ -31,7 +33,7 @@ func (r *RateLimit) Wait(ctx context.Context, account, region string) error {
 		return nil // no pace configured
 	}
 	burst := max(r.Burst, 1)
-	key := map[string]types.AttributeValue{attrPK: str("rate#" + account + "/" + region)}
+	key := map[string]types.AttributeValue{attrPK: str("rate#" + r.Scope + account + "/" + region)}
 	for attempt := 0; ; attempt++ {
 		out, err := r.Table.DDB.GetItem(ctx, &dynamodb.GetItemInput{TableName: &r.Table.Name, Key: key, ConsistentRead: aws.Bool(true)})
 		if err != nil {

@@ -31,6 +31,7 @@ type Config struct {
 	// pace per account/region, and the Distributed Map's settings.
 	Regions                     []string
 	ControlPlaneRPS             float64
+	GetFunctionRPS              float64 // GetFunction's own pace (Lambda allows 100)
 	BulkMaxConcurrency          int
 	BulkToleratedFailurePercent float64
 
@@ -74,6 +75,9 @@ func FromEnv() (Config, error) {
 	var err error
 	if c.ControlPlaneRPS, err = strconv.ParseFloat(envOr("LAMBDASCAN_CONTROL_PLANE_RPS", "5"), 64); err != nil || c.ControlPlaneRPS <= 0 || c.ControlPlaneRPS > 15 {
 		return c, fmt.Errorf("config: LAMBDASCAN_CONTROL_PLANE_RPS must be above 0 and at most Lambda's 15")
+	}
+	if c.GetFunctionRPS, err = strconv.ParseFloat(envOr("LAMBDASCAN_GET_FUNCTION_RPS", "40"), 64); err != nil || c.GetFunctionRPS <= 0 || c.GetFunctionRPS > 100 {
+		return c, fmt.Errorf("config: LAMBDASCAN_GET_FUNCTION_RPS must be above 0 and at most Lambda's 100")
 	}
 	if c.BulkMaxConcurrency, err = strconv.Atoi(envOr("LAMBDASCAN_BULK_MAX_CONCURRENCY", "40")); err != nil || c.BulkMaxConcurrency < 1 {
 		return c, fmt.Errorf("config: LAMBDASCAN_BULK_MAX_CONCURRENCY must be a positive number")

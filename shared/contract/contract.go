@@ -3,7 +3,10 @@
 // never reports, so no payload nears Step Functions' 256 KiB limit.
 package contract
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Triggers: what started a scan.
 const (
@@ -23,7 +26,17 @@ type Target struct {
 	Force       bool   `json:"force,omitempty"`   // ignore the cache
 	// SelfChecked: a bulk run already excluded the scanner's own functions.
 	SelfChecked bool `json:"selfChecked,omitempty"`
+	// Listed is the code identity ListFunctions gave a bulk run: the cache
+	// check uses it instead of a GetFunctionConfiguration call of its own
+	// (the 15 rps control plane is what bounds a bulk run).
+	Listed *Code `json:"listed,omitempty"`
+	// TagMode "changed" writes tags only when status or findings differ
+	// from the function's current tags (bulk runs); "" always tags.
+	TagMode string `json:"tagMode,omitempty"`
 }
+
+// TagModeChanged: tag only when the outcome differs from the current tags.
+const TagModeChanged = "changed"
 
 // Skip is the self-skip state's output.
 type Skip struct {
@@ -39,6 +52,17 @@ type Code struct {
 	PackageType string   `json:"packageType"` // Zip or Image
 	Layers      []string `json:"layers"`      // sorted layer version ARNs
 	ImageURI    string   `json:"imageUri,omitempty"`
+}
+
+// NewCode normalises a function's code identity the one way the cache
+// compares it: package type Zip when absent, layer ARNs sorted.
+func NewCode(codeSha256, runtime, packageType string, layers []string) Code {
+	c := Code{CodeSha256: codeSha256, Runtime: runtime, PackageType: packageType, Layers: append([]string{}, layers...)}
+	if c.PackageType == "" {
+		c.PackageType = "Zip"
+	}
+	slices.Sort(c.Layers)
+	return c
 }
 
 // CacheResult is the cache-check state's output.
@@ -64,6 +88,9 @@ type Fetched struct {
 	Function Staged   `json:"function"`
 	Layers   []Staged `json:"layers,omitempty"`
 	Bytes    int64    `json:"bytes"` // bytes moved into staging
+	// Tags are the function's LambdaScan* tags as GetFunction returned them,
+	// for TagModeChanged.
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // Summary is the scan state's output: counts and where the documents are.

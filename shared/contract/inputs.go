@@ -55,8 +55,10 @@ type Stored struct {
 
 // Tagged is the tag state's output.
 type Tagged struct {
-	Tagged bool              `json:"tagged"`
-	Tags   map[string]string `json:"tags,omitempty"`
+	Tagged bool `json:"tagged"`
+	// Unchanged: TagModeChanged found the tags already saying this outcome.
+	Unchanged bool              `json:"unchanged,omitempty"`
+	Tags      map[string]string `json:"tags,omitempty"`
 }
 
 // Notified is the notify state's output.

@@ -4,8 +4,11 @@
 package events
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lambdascan/lambdascan/shared/arn"
@@ -48,6 +51,9 @@ type directInput struct {
 	FunctionArn2 string `json:"FunctionArn"` // ListFunctions' item shape
 	Force        bool   `json:"force"`
 	SelfChecked  bool   `json:"selfChecked"`
+	// Code and TagMode: a bulk item's ListFunctions facts and tag policy.
+	Code    *contract.Code `json:"code"`
+	TagMode string         `json:"tagMode"`
 }
 
 // Defaults are the scanner's own partition, region and account, used for a
@@ -79,8 +85,48 @@ func Parse(raw []byte, defaults Defaults) (contract.Target, error) {
 		return contract.Target{}, invalid("no functionArn and not a CloudTrail event")
 	}
 	t, err := target(ref, defaults, contract.TriggerDirect, "", in.Force)
+	if err != nil {
+		return t, err
+	}
 	t.SelfChecked = in.SelfChecked
-	return t, err
+	switch in.TagMode {
+	case "", contract.TagModeChanged:
+		t.TagMode = in.TagMode
+	default:
+		return contract.Target{}, invalid("tagMode %q: only %q or absent", in.TagMode, contract.TagModeChanged)
+	}
+	if in.Code != nil {
+		if err := validCode(in.Code); err != nil {
+			return contract.Target{}, err
+		}
+		t.Listed = in.Code
+	}
+	return t, nil
+}
+
+// validCode checks a bulk item's code identity: it decides cache hits, so a
+// malformed one must not pass as "unchanged".
+func validCode(c *contract.Code) error {
+	if sum, err := base64.StdEncoding.DecodeString(c.CodeSha256); err != nil || len(sum) != sha256.Size {
+		return invalid("code.codeSha256 %q is not a base64 SHA-256", c.CodeSha256)
+	}
+	switch c.PackageType {
+	case "Zip", "Image":
+	default:
+		return invalid("code.packageType %q: Zip or Image", c.PackageType)
+	}
+	if c.Layers == nil {
+		c.Layers = []string{}
+	}
+	if !slices.IsSorted(c.Layers) {
+		return invalid("code.layers must be sorted")
+	}
+	for _, l := range c.Layers {
+		if _, err := arn.ParseLayer(l); err != nil {
+			return invalid("code.layers: %v", err)
+		}
+	}
+	return nil
 }
 
 func parseCloudTrail(raw []byte) (contract.Target, error) {

@@ -84,8 +84,14 @@ func TestInvalidEvents(t *testing.T) {
 			d["responseElements"] = nil
 			d["requestParameters"] = map[string]any{"functionName": "../etc"}
 		}),
-		"odd direct": []byte(`{"functionArn":"arn:aws:lambda:eu-west-1:123456789012:layer:x:1"}`),
-		"wrong type": []byte(`{"functionArn":42}`),
+		"odd direct":     []byte(`{"functionArn":"arn:aws:lambda:eu-west-1:123456789012:layer:x:1"}`),
+		"wrong type":     []byte(`{"functionArn":42}`),
+		"odd tag mode":   []byte(`{"functionArn":"f","tagMode":"never"}`),
+		"code not a sha": []byte(`{"functionArn":"f","code":{"codeSha256":"abc","packageType":"Zip","layers":[]}}`),
+		"code no type":   []byte(`{"functionArn":"f","code":{"codeSha256":"` + sha + `","layers":[]}}`),
+		"layers unsorted": []byte(`{"functionArn":"f","code":{"codeSha256":"` + sha + `","packageType":"Zip","layers":[` +
+			`"arn:aws:lambda:us-east-1:999999999999:layer:b:1","arn:aws:lambda:us-east-1:999999999999:layer:a:1"]}}`),
+		"layer not a layer": []byte(`{"functionArn":"f","code":{"codeSha256":"` + sha + `","packageType":"Zip","layers":["arn:aws:lambda:us-east-1:999999999999:function:a"]}}`),
 	}
 	for name, raw := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -107,6 +113,25 @@ func TestDirectInputs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "$LATEST", got.Qualifier)
 }
+
+// A bulk item carries ListFunctions' code identity and the tag policy.
+func TestBulkItem(t *testing.T) {
+	raw := `{"functionArn":"arn:aws:lambda:eu-west-1:123456789012:function:f","selfChecked":true,"force":false,"tagMode":"changed",` +
+		`"code":{"codeSha256":"` + sha + `","runtime":"python3.12","packageType":"Zip","layers":["arn:aws:lambda:eu-west-1:123456789012:layer:l:3"]}}`
+	got, err := events.Parse([]byte(raw), scanner)
+	require.NoError(t, err)
+	assert.True(t, got.SelfChecked)
+	assert.Equal(t, contract.TagModeChanged, got.TagMode)
+	require.NotNil(t, got.Listed)
+	assert.Equal(t, contract.NewCode(sha, "python3.12", "Zip", []string{"arn:aws:lambda:eu-west-1:123456789012:layer:l:3"}), *got.Listed)
+
+	got, err = events.Parse([]byte(`{"functionArn":"f","code":{"codeSha256":"`+sha+`","packageType":"Image"}}`), scanner)
+	require.NoError(t, err)
+	assert.Equal(t, []string{}, got.Listed.Layers, "absent layers compare equal to none")
+}
+
+// sha is a base64 SHA-256 as Lambda reports CodeSha256.
+const sha = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
 
 func FuzzParse(f *testing.F) {
 	for _, n := range []string{"create-function", "create-function-failed", "update-function-code", "update-function-configuration-layers"} {

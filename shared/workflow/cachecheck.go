@@ -3,7 +3,6 @@ package workflow
 import (
 	"context"
 	"errors"
-	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -18,9 +17,14 @@ import (
 // CodeSha256, sorted layer ARNs, runtime and package type, the current DB
 // version, and an unexpired, successful item.
 func (d *Deps) CacheCheck(ctx context.Context, t contract.Target) (contract.CacheResult, error) {
-	code, err := d.functionCode(ctx, t)
-	if err != nil {
-		return contract.CacheResult{}, err
+	var code contract.Code
+	if t.Listed != nil {
+		code = *t.Listed // a bulk item: listed moments ago
+	} else {
+		var err error
+		if code, err = d.functionCode(ctx, t); err != nil {
+			return contract.CacheResult{}, err
+		}
 	}
 	db, err := d.VulnDB.Current(ctx)
 	if errors.Is(err, vulndbstore.ErrNoDB) {
@@ -68,13 +72,9 @@ func (d *Deps) functionCode(ctx context.Context, t contract.Target) (contract.Co
 }
 
 func codeOf(sha *string, runtime lambdatypes.Runtime, pt lambdatypes.PackageType, layers []lambdatypes.Layer) contract.Code {
-	c := contract.Code{CodeSha256: aws.ToString(sha), Runtime: string(runtime), PackageType: string(pt), Layers: []string{}}
-	if c.PackageType == "" {
-		c.PackageType = string(lambdatypes.PackageTypeZip)
-	}
+	var arns []string
 	for _, l := range layers {
-		c.Layers = append(c.Layers, aws.ToString(l.Arn))
+		arns = append(arns, aws.ToString(l.Arn))
 	}
-	slices.Sort(c.Layers)
-	return c
+	return contract.NewCode(aws.ToString(sha), string(runtime), string(pt), arns)
 }

@@ -72,6 +72,9 @@ func (d *Deps) Fetch(ctx context.Context, in contract.FetchInput) (contract.Fetc
 	if err != nil {
 		return contract.Fetched{}, err
 	}
+	if err := d.GetFunctionPace.Wait(ctx, t.Account, t.Region); err != nil {
+		return contract.Fetched{}, err
+	}
 	fn, err := lc.GetFunction(ctx, gin)
 	if err != nil {
 		if awsclient.IsNotFound(err) {
@@ -95,7 +98,7 @@ func (d *Deps) Fetch(ctx context.Context, in contract.FetchInput) (contract.Fetc
 	if fn.Code == nil || aws.ToString(fn.Code.Location) == "" {
 		return contract.Fetched{}, fmt.Errorf("GetFunction returned no code location for %s", t.FunctionARN)
 	}
-	out := contract.Fetched{Code: code}
+	out := contract.Fetched{Code: code, Tags: scanTags(fn.Tags)}
 	staged, moved, err := d.stage(ctx, aws.ToString(fn.Code.Location), code.CodeSha256)
 	if err != nil {
 		return contract.Fetched{}, err

@@ -41,6 +41,13 @@ func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagge
 		// throttled step must not make a vulnerable function look clean.
 		tags[TagFindings] = findings
 	}
+	if in.Target.TagMode == contract.TagModeChanged && in.Fetched != nil &&
+		tags[TagStatus] == in.Fetched.Tags[TagStatus] && tags[TagFindings] == in.Fetched.Tags[TagFindings] {
+		// Same outcome as the tags already say: a bulk run spends the 15 rps
+		// control plane only on changes (LambdaScanTimestamp then dates the
+		// outcome, not the latest scan; latest.json has that).
+		return contract.Tagged{Unchanged: true}, nil
+	}
 	lc, err := d.lambdaFor(ctx, in.Target.Account, in.Target.Region)
 	if err != nil {
 		return contract.Tagged{}, err
@@ -55,4 +62,18 @@ func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagge
 		return contract.Tagged{}, awsclient.Classify("TagResource", err)
 	}
 	return contract.Tagged{Tagged: true, Tags: tags}, nil
+}
+
+// scanTags keeps the tags this step writes.
+func scanTags(all map[string]string) map[string]string {
+	var out map[string]string
+	for _, k := range []string{TagStatus, TagTimestamp, TagFindings} {
+		if v, ok := all[k]; ok {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -25,6 +25,8 @@ type Deps struct {
 	// Pace paces Lambda control-plane calls per account/region across
 	// every concurrent step (a token bucket in the cache table).
 	Pace *cache.RateLimit
+	// GetFunctionPace paces GetFunction, which has a limit of its own.
+	GetFunctionPace *cache.RateLimit
 
 	accounts accounts
 }
@@ -36,6 +38,7 @@ func NewDeps(cfg config.Config, clients *awsclient.Clients) *Deps {
 	d.VulnDB = &vulndbstore.Store{S3: clients.S3, Bucket: cfg.Bucket, TmpDir: cfg.TmpDir}
 	d.Fetcher = HTTPDownloader{}
 	d.Pace = &cache.RateLimit{Table: d.Cache, RPS: cfg.ControlPlaneRPS, Burst: 1}
+	d.GetFunctionPace = &cache.RateLimit{Table: d.Cache, RPS: cfg.GetFunctionRPS, Burst: 5, Scope: "GetFunction#"}
 	return d
 }
 

@@ -1,0 +1,80 @@
+package scanflow
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/shared/bulk"
+	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/workflow"
+)
+
+// A bulk item carries ListFunctions' code identity and tags only changes, so
+// a child scan spends the 15 rps control plane only on what changed.
+func TestBulkItemSpendsControlPlaneOnlyOnChanges(t *testing.T) {
+	ctx := context.Background()
+	fnARN, err := env.CreateFunction(ctx, "bulk-item", pkg("python-requirements.zip"), "python3.11", nil, nil)
+	require.NoError(t, err)
+
+	item := func(force bool) string {
+		cfg, err := env.AWS.Lambda.GetFunctionConfiguration(ctx, &lambdasvc.GetFunctionConfigurationInput{FunctionName: aws.String(fnARN)})
+		require.NoError(t, err)
+		code := contract.NewCode(aws.ToString(cfg.CodeSha256), string(cfg.Runtime), string(cfg.PackageType), nil)
+		b, err := json.Marshal(bulk.Item{FunctionArn: fnARN, SelfChecked: true, Force: force, Code: &code, TagMode: contract.TagModeChanged})
+		require.NoError(t, err)
+		return string(b)
+	}
+	tags := func() map[string]string {
+		out, err := env.AWS.Lambda.ListTags(ctx, &lambdasvc.ListTagsInput{Resource: aws.String(fnARN)})
+		require.NoError(t, err)
+		return out.Tags
+	}
+	for i, c := range []struct {
+		name     string
+		force    bool
+		newCode  string
+		outcome  string
+		tagCalls int
+	}{
+		{name: "first scan tags", outcome: "scanned", tagCalls: 1},
+		{name: "unchanged code is a hit", outcome: "cache-hit", tagCalls: 0},
+		{name: "forced rescan, same outcome: no tag call", force: true, outcome: "scanned", tagCalls: 0},
+		{name: "new findings are tagged", newCode: "node-api.zip", outcome: "scanned", tagCalls: 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.newCode != "" {
+				require.NoError(t, env.UpdateCode(ctx, "bulk-item", pkg(c.newCode)))
+			}
+			input := item(c.force)
+			before := tags()
+			env.Stack.ResetControlPlane()
+			exec, err := env.Start(ctx, fmt.Sprintf("bulk-item-%d-%d", i, time.Now().UnixNano()), input)
+			require.NoError(t, err)
+			out, err := env.Wait(ctx, exec, 3*time.Minute)
+			require.NoError(t, err)
+			require.Equal(t, sfntypes.ExecutionStatusSucceeded, out.Status, "%s %s", aws.ToString(out.Error), aws.ToString(out.Cause))
+			var o output
+			require.NoError(t, json.Unmarshal([]byte(aws.ToString(out.Output)), &o))
+			assert.Equal(t, c.outcome, o.Outcome)
+			assert.Zero(t, env.Stack.LambdaCalls("GetFunctionConfiguration"), "the item's code identity is used")
+			assert.Zero(t, env.Stack.LambdaCalls("ListTags"), "the item is self-checked")
+			assert.Equal(t, c.tagCalls, env.Stack.LambdaCalls("TagResource"))
+			after := tags()
+			assert.NotEmpty(t, after[workflow.TagFindings])
+			if c.tagCalls == 0 {
+				assert.Equal(t, before, after)
+			} else {
+				assert.NotEqual(t, before[workflow.TagFindings], after[workflow.TagFindings])
+			}
+		})
+	}
+}

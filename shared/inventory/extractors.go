@@ -25,6 +25,9 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/ruby/gemspec"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargoauditable"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargolock"
+	"github.com/google/osv-scalibr/extractor/filesystem/os/apk"
+	"github.com/google/osv-scalibr/extractor/filesystem/os/dpkg"
+	"github.com/google/osv-scalibr/extractor/filesystem/os/rpm"
 	"github.com/google/osv-scalibr/inventory"
 
 	"github.com/lambdascan/lambdascan/shared/archive"
@@ -49,6 +52,8 @@ var constructors = []func(*cpb.PluginConfig) (filesystem.Extractor, error){
 	cargoauditable.New, cargolock.New,
 	// Packagist
 	composerlock.New,
+	// OS packages in container images (Debian/Ubuntu, Alpine, Amazon Linux/RHEL)
+	dpkg.New, apk.New, rpm.New,
 }
 
 // newExtractors builds a fresh set for one filesystem; extractors carry

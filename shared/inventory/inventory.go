@@ -39,13 +39,20 @@ const (
 // Origin says whether a package came from the function's own code or from a layer.
 type Origin struct {
 	Kind  string `json:"kind"`
-	Layer string `json:"layer,omitempty"` // layer version ARN or file name
+	Layer string `json:"layer,omitempty"` // layer version ARN, file name, or image layer DiffID
+	// Image layers: the layer's index in the image history and whether it
+	// belongs to the base image (osv-scalibr's history heuristic).
+	LayerIndex int  `json:"layerIndex,omitempty"`
+	BaseImage  bool `json:"baseImage,omitempty"`
 }
 
 // Root is the directory the origin is mounted at in the Lambda environment.
 func (o Origin) Root() string {
-	if o.Kind == OriginLayer {
+	switch o.Kind {
+	case OriginLayer:
 		return "/opt"
+	case OriginImage:
+		return "/"
 	}
 	return "/var/task"
 }
@@ -208,17 +215,7 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 		return fmt.Errorf("inventory: walking package: %w", err)
 	}
 	res.Problems = append(res.Problems, rec.problems...)
-	recorded := map[string]bool{}
-	for _, p := range rec.problems {
-		recorded[strings.SplitN(p.Detail, ":", 2)[0]] = true
-	}
-	for _, s := range statuses {
-		// Failures outside Extract (embedded filesystems) show only here;
-		// per-file ones were recorded above with their paths.
-		if s.Status != nil && s.Status.Status == plugin.ScanStatusFailed && !recorded[s.Name] {
-			res.Problems = append(res.Problems, Problem{Code: CodeExtractorError, Detail: s.Name + ": " + s.Status.FailureReason})
-		}
-	}
+	res.Problems = append(res.Problems, failedPlugins(statuses, rec.problems)...)
 	if zfs, ok := fsys.(*archive.FS); ok {
 		for _, p := range zfs.Problems() {
 			res.Problems = append(res.Problems, Problem{Code: archiveCode(p.Err), Path: p.Path, Detail: p.Err.Error()})
@@ -244,6 +241,22 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 		})
 	}
 	return nil
+}
+
+// failedPlugins reports failures outside Extract (embedded filesystems):
+// they show only in the statuses; per-file ones were recorded with paths.
+func failedPlugins(statuses []*plugin.Status, recorded []Problem) []Problem {
+	seen := map[string]bool{}
+	for _, p := range recorded {
+		seen[strings.SplitN(p.Detail, ":", 2)[0]] = true
+	}
+	var out []Problem
+	for _, s := range statuses {
+		if s.Status != nil && s.Status.Status == plugin.ScanStatusFailed && !seen[s.Name] {
+			out = append(out, Problem{Code: CodeExtractorError, Detail: s.Name + ": " + s.Status.FailureReason})
+		}
+	}
+	return out
 }
 
 func archiveCode(err error) string {

@@ -39,12 +39,23 @@ type Report struct {
 
 // Target is what was scanned.
 type Target struct {
-	Kind        string  `json:"kind"` // zip, directory, function, layer
+	Kind        string  `json:"kind"` // zip, directory, function, layer, image
 	Path        string  `json:"path,omitempty"`
 	FunctionARN string  `json:"function_arn,omitempty"`
 	CodeSha256  string  `json:"code_sha256,omitempty"`
 	Runtime     string  `json:"runtime,omitempty"`
 	Layers      []Layer `json:"layers,omitempty"`
+	// Image targets (and image functions): the image and its layers.
+	Image *Image `json:"image,omitempty"`
+}
+
+// Image describes a scanned container image.
+type Image struct {
+	Ref      string                `json:"ref,omitempty"`    // as given, or the function's ResolvedImageUri
+	Digest   string                `json:"digest,omitempty"` // manifest digest
+	Platform string                `json:"platform,omitempty"`
+	OS       string                `json:"os,omitempty"` // PRETTY_NAME of /etc/os-release
+	Layers   []inventory.LayerInfo `json:"layers,omitempty"`
 }
 
 // Layer is a layer attached to the target function.

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/lambdascan/lambdascan/shared/archive"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
@@ -32,7 +34,48 @@ type Options struct {
 
 // Run scans the sources of one target. It never returns nil: a failure is a
 // report with status failed and a named error.
-func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inventory.Source, opt Options) (r *report.Report) {
+func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inventory.Source, opt Options) *report.Report {
+	return run(ctx, db, target, opt, func(ctx context.Context, _ *report.Report) (*inventory.Result, error) {
+		return inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits})
+	})
+}
+
+// RunImage scans a container image (target.Image says which); packages are
+// attributed to the layers that added them.
+func RunImage(ctx context.Context, db *vulndb.DB, target report.Target, img v1.Image, opt ImageOptions) *report.Report {
+	return run(ctx, db, target, opt.Options, func(ctx context.Context, r *report.Report) (*inventory.Result, error) {
+		iopt := inventory.DefaultImageOptions()
+		if opt.Limits != nil {
+			iopt.Limits = *opt.Limits
+		}
+		if opt.MaxKeptBytes > 0 {
+			iopt.MaxKeptBytes = opt.MaxKeptBytes
+		}
+		if opt.MaxLayerBytes > 0 {
+			iopt.MaxLayerBytes = opt.MaxLayerBytes
+		}
+		res, err := inventory.ScanImage(ctx, img, iopt)
+		if err != nil {
+			return nil, err
+		}
+		if r.Target.Image == nil {
+			r.Target.Image = &report.Image{}
+		}
+		r.Target.Image.Layers = res.Layers
+		r.Target.Image.OS = res.OS["PRETTY_NAME"]
+		return &res.Result, nil
+	})
+}
+
+// ImageOptions tune an image scan; zero values take inventory's defaults.
+type ImageOptions struct {
+	Options
+	MaxLayerBytes int64
+	MaxKeptBytes  int64 // bytes an image scan may write to the temp dir
+}
+
+func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
+	inventorise func(context.Context, *report.Report) (*inventory.Result, error)) (r *report.Report) {
 	now := time.Now
 	if opt.Now != nil {
 		now = opt.Now
@@ -66,7 +109,7 @@ func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inv
 		fail(r, errNoDB)
 		return finish()
 	}
-	inv, err := inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits})
+	inv, err := inventorise(ctx, r)
 	t1 := now()
 	r.Timings.InventoryMS = t1.Sub(start).Milliseconds()
 	if err == nil {
@@ -143,6 +186,8 @@ func ErrorName(err error) string {
 		return "EntryTooLarge"
 	case errors.Is(err, inventory.ErrTargetNotFound):
 		return "TargetNotFound"
+	case errors.Is(err, inventory.ErrImageUnreadable):
+		return "ImageUnreadable"
 	case errors.Is(err, vulndb.ErrCorrupt), errors.Is(err, vulndb.ErrNotIndex):
 		return "VulnDBCorrupt"
 	case errors.Is(err, errNoDB):

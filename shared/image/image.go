@@ -1,0 +1,243 @@
+// Package image opens the container image a scan reads: a `docker save`
+// tarball, an OCI image layout directory, or a registry reference (ECR for
+// image functions), resolving a multi-platform index to one platform.
+// Layers are not downloaded here: they stream when the scan reads them.
+package image
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ecr"
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// Sources an image can come from.
+const (
+	SourceTarball   = "tarball"
+	SourceOCILayout = "oci-layout"
+	SourceRegistry  = "registry"
+)
+
+// Named errors.
+var (
+	ErrNotFound     = errors.New("image not found")
+	ErrUnauthorized = errors.New("registry refused the credentials")
+	ErrNoPlatform   = errors.New("image index has no manifest for the platform")
+	ErrBadReference = errors.New("not an image reference, tarball or OCI layout")
+)
+
+// Options say how to reach a registry and which platform to pick.
+type Options struct {
+	// Platform picks a manifest from an index; zero means linux/amd64.
+	Platform v1.Platform
+	// Auth for the registry; nil uses the Docker config keychain.
+	Auth authn.Authenticator
+	// Transport for registry calls (tests); Insecure allows plain HTTP.
+	Transport http.RoundTripper
+	Insecure  bool
+}
+
+// Info says what was opened.
+type Info struct {
+	Ref      string `json:"ref"`
+	Source   string `json:"source"`
+	Digest   string `json:"digest"` // manifest digest of the chosen image
+	Platform string `json:"platform,omitempty"`
+}
+
+// Open resolves ref: an existing file is a `docker save` tarball, an
+// existing directory an OCI layout, anything else a registry reference.
+func Open(ctx context.Context, ref string, opt Options) (v1.Image, Info, error) {
+	want := opt.Platform
+	if want.OS == "" {
+		want = v1.Platform{OS: "linux", Architecture: "amd64"}
+	}
+	info := Info{Ref: ref}
+	var img v1.Image
+	var err error
+	if st, serr := os.Stat(ref); serr == nil {
+		if st.IsDir() {
+			info.Source = SourceOCILayout
+			img, err = fromLayout(ref, want)
+		} else {
+			info.Source = SourceTarball
+			img, err = tarball.ImageFromPath(ref, nil)
+			if err != nil {
+				err = fmt.Errorf("%w: %s: %v", ErrBadReference, ref, err)
+			}
+		}
+	} else {
+		info.Source = SourceRegistry
+		img, err = fromRegistry(ctx, ref, want, opt)
+	}
+	if err != nil {
+		return nil, info, err
+	}
+	d, err := img.Digest()
+	if err != nil {
+		return nil, info, fmt.Errorf("%w: %s: %v", ErrBadReference, ref, err)
+	}
+	info.Digest = d.String()
+	if cf, err := img.ConfigFile(); err == nil && cf.OS != "" {
+		info.Platform = cf.Platform().String()
+	}
+	return img, info, nil
+}
+
+func fromRegistry(ctx context.Context, ref string, want v1.Platform, opt Options) (v1.Image, error) {
+	var nopts []name.Option
+	if opt.Insecure {
+		nopts = append(nopts, name.Insecure)
+	}
+	r, err := name.ParseReference(ref, nopts...)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %q: %v", ErrBadReference, ref, err)
+	}
+	ropts := []remote.Option{remote.WithContext(ctx), remote.WithPlatform(want)}
+	if opt.Auth != nil {
+		ropts = append(ropts, remote.WithAuth(opt.Auth))
+	} else {
+		ropts = append(ropts, remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	}
+	if opt.Transport != nil {
+		ropts = append(ropts, remote.WithTransport(opt.Transport))
+	}
+	desc, err := remote.Get(r, ropts...)
+	if err != nil {
+		return nil, registryError(ref, err)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return nil, registryError(ref, err)
+		}
+		return pick(idx, want, ref)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return nil, registryError(ref, err)
+	}
+	return img, nil
+}
+
+func registryError(ref string, err error) error {
+	var te *transport.Error
+	if errors.As(err, &te) {
+		switch te.StatusCode {
+		case http.StatusNotFound:
+			return fmt.Errorf("%w: %s", ErrNotFound, ref)
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return fmt.Errorf("%w: %s", ErrUnauthorized, ref)
+		}
+	}
+	return fmt.Errorf("registry %s: %w", ref, err)
+}
+
+func fromLayout(dir string, want v1.Platform) (v1.Image, error) {
+	if _, err := os.Stat(filepath.Join(dir, "oci-layout")); err != nil {
+		return nil, fmt.Errorf("%w: %s is a directory without an oci-layout file", ErrBadReference, dir)
+	}
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadReference, dir, err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadReference, dir, err)
+	}
+	return pick(idx, want, dir)
+}
+
+// pick descends an index (nested indexes included) to the image for the
+// platform; an index with one image and no platform yields that image.
+func pick(idx v1.ImageIndex, want v1.Platform, ref string) (v1.Image, error) {
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrBadReference, ref, err)
+	}
+	var images []v1.Descriptor
+	for _, d := range m.Manifests {
+		switch {
+		case d.MediaType.IsIndex():
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: %v", ErrBadReference, ref, err)
+			}
+			if img, err := pick(child, want, ref); err == nil {
+				return img, nil
+			}
+		case d.MediaType.IsImage():
+			if d.Platform != nil && d.Platform.Satisfies(want) {
+				return idx.Image(d.Digest)
+			}
+			if d.Platform == nil || d.Platform.OS == "unknown" { // attestations are "unknown/unknown"
+				images = append(images, d)
+			}
+		}
+	}
+	if len(images) == 1 && len(m.Manifests) == 1 {
+		return idx.Image(images[0].Digest)
+	}
+	return nil, fmt.Errorf("%w %s: %s", ErrNoPlatform, want.String(), ref)
+}
+
+// PlatformOf maps a Lambda architecture (x86_64, arm64) to an image platform.
+func PlatformOf(lambdaArch string) v1.Platform {
+	if lambdaArch == "arm64" {
+		return v1.Platform{OS: "linux", Architecture: "arm64"}
+	}
+	return v1.Platform{OS: "linux", Architecture: "amd64"}
+}
+
+// ecrHost is <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn].
+var ecrHost = regexp.MustCompile(`^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$`)
+
+// ECRRegistry says whether an image URI is in ECR, and its account and region.
+func ECRRegistry(imageURI string) (account, region string, ok bool) {
+	host, _, _ := strings.Cut(imageURI, "/")
+	m := ecrHost.FindStringSubmatch(host)
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
+// ECRAuth is the registry login GetAuthorizationToken gives (valid 12 hours):
+// a base64 "AWS:<password>".
+func ECRAuth(ctx context.Context, c *ecr.Client, registryAccount string) (authn.Authenticator, error) {
+	in := &ecr.GetAuthorizationTokenInput{}
+	if registryAccount != "" {
+		in.RegistryIds = []string{registryAccount} //nolint:staticcheck // still the way to name another account's registry
+	}
+	out, err := c.GetAuthorizationToken(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if len(out.AuthorizationData) == 0 {
+		return nil, fmt.Errorf("%w: ECR returned no authorization data", ErrUnauthorized)
+	}
+	raw, err := base64.StdEncoding.DecodeString(aws.ToString(out.AuthorizationData[0].AuthorizationToken))
+	if err != nil {
+		return nil, fmt.Errorf("%w: ECR token is not base64", ErrUnauthorized)
+	}
+	user, pass, ok := strings.Cut(string(raw), ":")
+	if !ok {
+		return nil, fmt.Errorf("%w: ECR token is not user:password", ErrUnauthorized)
+	}
+	return &authn.Basic{Username: user, Password: pass}, nil
+}

@@ -1,0 +1,397 @@
+package inventory
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/google/osv-scalibr/artifact/image/layerscanning/image"
+	"github.com/google/osv-scalibr/artifact/image/layerscanning/trace"
+	"github.com/google/osv-scalibr/artifact/image/whiteout"
+	"github.com/google/osv-scalibr/extractor/filesystem"
+	scalibrfs "github.com/google/osv-scalibr/fs"
+	"github.com/google/osv-scalibr/stats"
+
+	"github.com/lambdascan/lambdascan/shared/archive"
+)
+
+// OriginImage: a package found in a container image layer.
+const OriginImage = "image"
+
+// Problem codes of image scans.
+const (
+	CodeCorruptLayer   = "corrupt_layer"
+	CodeLayerTooLarge  = "layer_too_large"
+	CodeStorageBudget  = "storage_budget"
+	CodeImageNotLoaded = "image_not_loaded"
+)
+
+// ImageOptions bound what an image scan reads and writes.
+type ImageOptions struct {
+	// Limits bound single files (MaxEntryBytes) and jars inside the image.
+	Limits archive.Limits
+	// MaxLayerBytes: a layer larger than this (compressed, as its manifest
+	// says) is skipped with CodeLayerTooLarge; MaxLayerUncompressedBytes
+	// stops a decompression bomb the same way.
+	MaxLayerBytes             int64
+	MaxLayerUncompressedBytes int64
+	// MaxKeptBytes bounds what the scan writes to TempDir: only files an
+	// extractor reads are kept, and their total may not pass this
+	// (Lambda's ephemeral storage), or the rest ends as CodeStorageBudget.
+	MaxKeptBytes int64
+}
+
+// DefaultImageOptions suit the scan Lambda's 2 GB of /tmp.
+func DefaultImageOptions() ImageOptions {
+	return ImageOptions{Limits: archive.DefaultLimits(), MaxLayerBytes: 10 << 30, MaxLayerUncompressedBytes: 40 << 30, MaxKeptBytes: 1 << 30}
+}
+
+// LayerInfo describes one layer of a scanned image.
+type LayerInfo struct {
+	Index     int    `json:"index"`
+	DiffID    string `json:"diffId,omitempty"`
+	Command   string `json:"command,omitempty"`
+	BaseImage bool   `json:"baseImage,omitempty"`
+	Empty     bool   `json:"empty,omitempty"`
+}
+
+// ImageResult is an image's inventory with its layers.
+type ImageResult struct {
+	Result
+	Layers []LayerInfo        `json:"layers"`
+	OS     map[string]string `json:"os,omitempty"` // /etc/os-release
+}
+
+// ScanImage inventories a container image with osv-scalibr's layer scanning,
+// attributing every package to the layer that added it. Layers stream from
+// their source (a registry, a tarball); only the files an extractor reads
+// are written to the temp dir, so a 1 GB image costs a few MB of /tmp.
+func ScanImage(ctx context.Context, img v1.Image, opt ImageOptions) (*ImageResult, error) {
+	keep, err := newKeeper(opt.Limits)
+	if err != nil {
+		return nil, err
+	}
+	f := &filteredImage{Image: img, keep: keep, opt: opt, budget: opt.MaxKeptBytes}
+	simg, err := image.FromV1Image(f, &image.Config{MaxFileBytes: max(opt.Limits.MaxEntryBytes, 1), MaxSymlinkDepth: image.DefaultMaxSymlinkDepth})
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
+	}
+	defer simg.CleanUp()
+	chain, err := simg.ChainLayers()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
+	}
+	res := &ImageResult{}
+	res.Problems = append(res.Problems, f.problems()...)
+
+	rec := &recorder{}
+	root := simg.FS()
+	exts, err := newExtractors(root, opt.Limits, rec)
+	if err != nil {
+		return nil, err
+	}
+	inv, statuses, err := filesystem.Run(ctx, &filesystem.Config{
+		Extractors:   exts,
+		ScanRoots:    []*scalibrfs.ScanRoot{{FS: root}},
+		Stats:        stats.NoopCollector{},
+		ReadSymlinks: false,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inventory: walking image: %w", err)
+	}
+	res.Problems = append(res.Problems, rec.problems...)
+	res.Problems = append(res.Problems, failedPlugins(statuses, rec.problems)...)
+	trace.PopulateLayerDetails(ctx, &inv, chain, exts, &filesystem.Config{Stats: stats.NoopCollector{}})
+
+	base := simg.BaseImageIndex
+	for i, c := range chain {
+		l := c.Layer()
+		res.Layers = append(res.Layers, LayerInfo{Index: i, DiffID: l.DiffID().String(), Command: l.Command(),
+			BaseImage: base >= 0 && i <= base, Empty: l.IsEmpty()})
+	}
+	if len(inv.ContainerImageMetadata) > 0 {
+		res.OS = inv.ContainerImageMetadata[0].OSInfo
+	}
+	for _, p := range inv.Packages {
+		origin := Origin{Kind: OriginImage}
+		if lm := p.LayerMetadata; lm != nil {
+			origin.Layer = lm.DiffID.String()
+			origin.LayerIndex = lm.Index
+			origin.BaseImage = base >= 0 && lm.Index <= base
+		}
+		pkg, ok := convert(p, origin)
+		if !ok {
+			continue
+		}
+		res.Packages = append(res.Packages, pkg)
+	}
+	res.Packages = merge(res.Packages)
+	if len(res.Packages) == 0 {
+		res.Notes = append(res.Notes, "0 packages: no OS package database, lockfile, installed package metadata, jar or binary with build info was found")
+	}
+	return res, nil
+}
+
+// ErrImageUnreadable: the image's manifest, config or layer list could not
+// be read at all (a damaged layer inside is a partial result instead).
+var ErrImageUnreadable = errors.New("image unreadable")
+
+// keeper decides, from a tar header (and the first bytes for binaries),
+// whether any extractor would read a file.
+type keeper struct {
+	exts    []filesystem.Extractor
+	binary  map[string]bool
+	maxFile int64
+}
+
+// Files osv-scalibr reads besides what extractors ask for.
+var alwaysKeep = []string{"etc/os-release", "usr/lib/os-release"}
+
+func newKeeper(lim archive.Limits) (*keeper, error) {
+	exts, err := newExtractors(nil, lim, &recorder{})
+	if err != nil {
+		return nil, err
+	}
+	k := &keeper{binary: map[string]bool{}, maxFile: lim.MaxEntryBytes}
+	for _, e := range exts {
+		inner := e.(recording).Extractor
+		if b, ok := inner.(binaryOnly); ok {
+			inner = b.Extractor
+			k.binary[inner.Name()] = true
+		}
+		k.exts = append(k.exts, inner)
+	}
+	return k, nil
+}
+
+type headerFile struct {
+	name string
+	info fs.FileInfo
+}
+
+func (h headerFile) Path() string               { return h.name }
+func (h headerFile) Stat() (fs.FileInfo, error) { return h.info, nil }
+
+// wants says whether a regular file is read by an extractor; binaryOnly
+// ones also need the executable magic, checked by the caller with peek.
+func (k *keeper) wants(name string, info fs.FileInfo) (want, needsMagic bool) {
+	if slices.Contains(alwaysKeep, name) {
+		return true, false
+	}
+	api := headerFile{name: name, info: info}
+	needsMagic = true
+	for _, e := range k.exts {
+		if e.FileRequired(api) {
+			if !k.binary[e.Name()] {
+				return true, false
+			}
+			want = true
+		}
+	}
+	return want, needsMagic
+}
+
+// filteredImage streams each layer through the keeper.
+type filteredImage struct {
+	v1.Image
+	keep   *keeper
+	opt    ImageOptions
+	mu     sync.Mutex
+	probs  []Problem
+	budget int64 // bytes still allowed into the temp dir
+}
+
+func (f *filteredImage) problems() []Problem {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.probs)
+}
+
+func (f *filteredImage) add(p Problem) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.probs = append(f.probs, p)
+}
+
+// take reserves n bytes of the temp-dir budget.
+func (f *filteredImage) take(n int64) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.opt.MaxKeptBytes > 0 && n > f.budget {
+		return false
+	}
+	f.budget -= n
+	return true
+}
+
+func (f *filteredImage) Layers() ([]v1.Layer, error) {
+	ls, err := f.Image.Layers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]v1.Layer, len(ls))
+	for i, l := range ls {
+		out[i] = &filteredLayer{Layer: l, img: f}
+	}
+	return out, nil
+}
+
+type filteredLayer struct {
+	v1.Layer
+	img *filteredImage
+}
+
+// MediaType: the filtered stream is an uncompressed tar.
+func (l *filteredLayer) MediaType() (types.MediaType, error) { return types.OCIUncompressedLayer, nil }
+
+func (l *filteredLayer) name() string {
+	if d, err := l.Layer.DiffID(); err == nil {
+		return d.String()
+	}
+	if d, err := l.Layer.Digest(); err == nil {
+		return d.String()
+	}
+	return "layer"
+}
+
+// Uncompressed streams the layer's tar with only the kept files. A layer
+// that cannot be read, or is too large, ends early as a valid tar with a
+// recorded problem, so the rest of the image still scans.
+func (l *filteredLayer) Uncompressed() (io.ReadCloser, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		tw := tar.NewWriter(pw)
+		if err := l.copy(tw); err != nil {
+			l.img.add(*err)
+		}
+		pw.CloseWithError(tw.Close())
+	}()
+	return pr, nil
+}
+
+func (l *filteredLayer) copy(tw *tar.Writer) *Problem {
+	name := l.name()
+	limit := l.img.opt.MaxLayerBytes
+	if size, err := l.Layer.Size(); err == nil && limit > 0 && size > limit {
+		return &Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer is %d bytes compressed, over the %d-byte limit: skipped", size, limit)}
+	}
+	rc, err := l.Layer.Uncompressed()
+	if err != nil {
+		return &Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer unreadable: " + err.Error()}
+	}
+	defer rc.Close()
+	counted := &countingReader{r: rc}
+	tr := tar.NewReader(counted)
+	br := bufio.NewReaderSize(tr, 4096)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return &Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer truncated or corrupt: " + err.Error()}
+		}
+		if ulimit := l.img.opt.MaxLayerUncompressedBytes; ulimit > 0 && counted.n > ulimit {
+			return &Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer passed %d uncompressed bytes: the rest skipped", ulimit)}
+		}
+		rel := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
+		switch h.Typeflag {
+		case tar.TypeDir, tar.TypeSymlink, tar.TypeLink:
+			if err := tw.WriteHeader(h); err != nil {
+				return &Problem{Code: CodeCorruptLayer, Path: name, Detail: err.Error()}
+			}
+			continue
+		case tar.TypeReg:
+		default:
+			continue // devices, fifos: nothing to inventory
+		}
+		if whiteout.IsWhiteout(path.Base(rel)) {
+			h.Size = 0
+			if err := tw.WriteHeader(h); err != nil {
+				return &Problem{Code: CodeCorruptLayer, Path: name, Detail: err.Error()}
+			}
+			continue
+		}
+		want, magic := l.img.keep.wants(rel, h.FileInfo())
+		if !want {
+			continue
+		}
+		br.Reset(tr)
+		if magic {
+			head, _ := br.Peek(4)
+			if !slices.ContainsFunc(magics, func(m []byte) bool { return bytes.HasPrefix(head, m) }) {
+				continue
+			}
+		}
+		if l.img.keep.maxFile > 0 && h.Size > l.img.keep.maxFile {
+			l.img.add(Problem{Code: CodeEntryTooLarge, Path: "/" + rel, Detail: fmt.Sprintf("%d bytes, over the %d-byte limit: not read", h.Size, l.img.keep.maxFile)})
+			continue
+		}
+		if !l.img.take(h.Size) {
+			return &Problem{Code: CodeStorageBudget, Path: "/" + rel, Detail: fmt.Sprintf("kept files would pass %d bytes of temp storage: the rest of the image skipped", l.img.opt.MaxKeptBytes)}
+		}
+		if err := l.copyFile(tw, h, br, rel); err != nil {
+			return err
+		}
+	}
+}
+
+// copyFile writes one kept file. Small files (package databases, metadata:
+// nearly all) are read whole first, so a truncated one is dropped rather
+// than handed to an extractor; larger ones stream and are padded.
+func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader, rel string) *Problem {
+	corrupt := func(err error) *Problem {
+		return &Problem{Code: CodeCorruptLayer, Path: "/" + rel, Detail: "layer truncated or corrupt: " + err.Error()}
+	}
+	if h.Size <= 1<<20 {
+		buf := make([]byte, h.Size)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return corrupt(err)
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return corrupt(err)
+		}
+		_, err := tw.Write(buf)
+		if err != nil {
+			return corrupt(err)
+		}
+		return nil
+	}
+	if err := tw.WriteHeader(h); err != nil {
+		return corrupt(err)
+	}
+	if n, err := io.CopyN(tw, r, h.Size); err != nil {
+		_, _ = io.CopyN(tw, zeros{}, h.Size-n) // keep the tar valid
+		return corrupt(err)
+	}
+	return nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

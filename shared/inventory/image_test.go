@@ -1,0 +1,146 @@
+package inventory_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/shared/image/imagetest"
+	"github.com/lambdascan/lambdascan/shared/inventory"
+)
+
+// A Debian base, CMD (the base image ends there), the function's code, then
+// a layer that deletes a package: every package sits in the layer that
+// added it, and a deleted one is gone.
+func appImage(t *testing.T, extra ...imagetest.Step) v1.Image {
+	t.Helper()
+	steps := []imagetest.Step{
+		{CreatedBy: "ADD rootfs.tar /", Files: imagetest.DebianBase()},
+		{CreatedBy: `CMD ["bash"]`},
+		{CreatedBy: "COPY . /var/task", Files: append(imagetest.PythonApp(),
+			imagetest.File{Name: "var/task/six-1.0.0.dist-info/METADATA", Body: []byte("Metadata-Version: 2.1\nName: six\nVersion: 1.0.0\n")})},
+		{CreatedBy: "RUN rm -r /var/task/six-1.0.0.dist-info", Files: []imagetest.File{{Name: "var/task/.wh.six-1.0.0.dist-info"}}},
+	}
+	img, err := imagetest.Image("linux/arm64", append(steps, extra...)...)
+	require.NoError(t, err)
+	return img
+}
+
+func byName(ps []inventory.Package) map[string]inventory.Package {
+	out := map[string]inventory.Package{}
+	for _, p := range ps {
+		out[p.Name] = p
+	}
+	return out
+}
+
+func TestScanImageAttributesLayers(t *testing.T) {
+	res, err := inventory.ScanImage(context.Background(), appImage(t), inventory.DefaultImageOptions())
+	require.NoError(t, err)
+	assert.Empty(t, res.Problems)
+	got := byName(res.Packages)
+	require.Contains(t, got, "openssl")
+	require.Contains(t, got, "requests")
+	assert.NotContains(t, got, "six", "deleted by a later layer")
+
+	ssl := got["openssl"]
+	assert.Equal(t, "3.0.11-1~deb12u2", ssl.Version)
+	assert.Equal(t, "Debian:12", ssl.Ecosystem)
+	assert.Equal(t, inventory.OriginImage, ssl.Origin.Kind)
+	assert.True(t, ssl.Origin.BaseImage)
+	assert.Equal(t, 0, ssl.Origin.LayerIndex)
+	assert.Equal(t, []string{"/var/lib/dpkg/status"}, ssl.Paths)
+	assert.Equal(t, "zlib", byName(res.Packages)["zlib1g"].Name[:4])
+
+	req := got["requests"]
+	assert.Equal(t, "PyPI", req.Ecosystem)
+	assert.False(t, req.Origin.BaseImage)
+	assert.Equal(t, 2, req.Origin.LayerIndex, "history index: the CMD step counts")
+	assert.Equal(t, res.Layers[2].DiffID, req.Origin.Layer)
+	assert.Equal(t, []string{"/var/task/requests-2.25.0.dist-info/METADATA"}, req.Paths)
+
+	require.Len(t, res.Layers, 4)
+	assert.True(t, res.Layers[0].BaseImage)
+	assert.True(t, res.Layers[1].Empty)
+	assert.False(t, res.Layers[2].BaseImage)
+	assert.Equal(t, "debian", res.OS["ID"])
+}
+
+// badLayer is a layer whose bytes break off in the middle of a file.
+type badLayer struct {
+	v1.Layer
+	data []byte
+}
+
+func (b badLayer) Uncompressed() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(b.data)), nil
+}
+
+func (b badLayer) Compressed() (io.ReadCloser, error) { return b.Uncompressed() }
+
+func (b badLayer) DiffID() (v1.Hash, error) {
+	return v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ab", 32)}, nil
+}
+
+func (b badLayer) Digest() (v1.Hash, error) { return b.DiffID() }
+
+func TestCorruptLayerIsAPartialResult(t *testing.T) {
+	good, err := imagetest.Layer(imagetest.PythonApp()...)
+	require.NoError(t, err)
+	whole := imagetest.Tar(imagetest.DebianBase()...)
+	truncated := whole[:bytes.Index(whole, []byte("Package: zlib1g"))]
+	bad := badLayer{Layer: good, data: truncated}
+	img, err := mutate.AppendLayers(mutate.MediaType(emptyImage(t), types.DockerManifestSchema2), bad, good)
+	require.NoError(t, err)
+
+	res, err := inventory.ScanImage(context.Background(), img, inventory.DefaultImageOptions())
+	require.NoError(t, err, "one damaged layer does not fail the image")
+	require.NotEmpty(t, res.Problems)
+	require.Len(t, res.Problems, 1, "the damaged file is dropped, not handed to the dpkg extractor")
+	assert.Equal(t, inventory.CodeCorruptLayer, res.Problems[0].Code)
+	assert.Equal(t, "/var/lib/dpkg/status", res.Problems[0].Path)
+	assert.Contains(t, byName(res.Packages), "requests", "the other layer still scans")
+}
+
+func TestOversizedLayerIsSkippedAndNamed(t *testing.T) {
+	opt := inventory.DefaultImageOptions()
+	base, err := imagetest.Layer(imagetest.DebianBase()...)
+	require.NoError(t, err)
+	size, err := base.Size()
+	require.NoError(t, err)
+	opt.MaxLayerBytes = size - 1 // the base layer is just over; the app layers are smaller
+	res, err := inventory.ScanImage(context.Background(), appImage(t), opt)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Problems)
+	assert.Equal(t, inventory.CodeLayerTooLarge, res.Problems[0].Code)
+	got := byName(res.Packages)
+	assert.NotContains(t, got, "openssl")
+	assert.Contains(t, got, "requests")
+}
+
+func TestKeptBytesStayWithinTheBudget(t *testing.T) {
+	opt := inventory.DefaultImageOptions()
+	opt.MaxKeptBytes = 100 // os-release fits; the dpkg status does not
+	res, err := inventory.ScanImage(context.Background(), appImage(t), opt)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Problems)
+	assert.Equal(t, inventory.CodeStorageBudget, res.Problems[0].Code)
+}
+
+func emptyImage(t *testing.T) v1.Image {
+	t.Helper()
+	img, err := imagetest.Image("linux/amd64")
+	require.NoError(t, err)
+	_, err = partial.Descriptor(img)
+	require.NoError(t, err)
+	return img
+}

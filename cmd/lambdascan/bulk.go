@@ -26,25 +26,37 @@ const (
 	bulkMachine = "lambdascan-bulk"
 )
 
-// sfnClient builds the Step Functions client from credentials in the
-// environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-// AWS_REGION: `eval "$(aws configure export-credentials --format env)"`);
-// LAMBDASCAN_AWS_ENDPOINT points it at a local stack. The SDK's full
-// configuration loader (profiles, SSO) is left out on purpose: every package
-// linked in costs `lambdascan scan` start-up time and memory.
-var sfnClient = func(ctx context.Context) (*sfn.Client, error) {
-	region := os.Getenv("AWS_REGION")
+// envAWS is the AWS configuration from credentials in the environment
+// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION:
+// `eval "$(aws configure export-credentials --format env)"`), for region
+// (or AWS_REGION when empty); LAMBDASCAN_AWS_ENDPOINT points clients at a
+// local stack. The SDK's full configuration loader (profiles, SSO) is left
+// out on purpose: every package linked in costs `lambdascan scan` start-up
+// time and memory.
+func envAWS(region string) (aws.Config, string, error) {
+	if region == "" {
+		region = os.Getenv("AWS_REGION")
+	}
 	if region == "" {
 		region = os.Getenv("AWS_DEFAULT_REGION")
 	}
 	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
 	if region == "" || key == "" || secret == "" {
-		return nil, fmt.Errorf("set AWS_REGION and credentials in the environment (eval \"$(aws configure export-credentials --format env)\")")
+		return aws.Config{}, "", fmt.Errorf("set AWS_REGION and credentials in the environment (eval \"$(aws configure export-credentials --format env)\")")
 	}
 	cfg := aws.Config{Region: region, RetryMaxAttempts: 5,
 		Credentials: credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN"))}
+	return cfg, os.Getenv(lsconfig.EndpointEnv), nil
+}
+
+// sfnClient builds the Step Functions client (see envAWS).
+var sfnClient = func(ctx context.Context) (*sfn.Client, error) {
+	cfg, ep, err := envAWS("")
+	if err != nil {
+		return nil, err
+	}
 	return sfn.NewFromConfig(cfg, func(o *sfn.Options) {
-		if ep := os.Getenv(lsconfig.EndpointEnv); ep != "" {
+		if ep != "" {
 			o.BaseEndpoint = aws.String(ep)
 		}
 	}), nil

@@ -19,7 +19,10 @@ func main() {
 
 const usage = `usage:
   lambdascan scan [--db FILE] [--format table|json|sarif|cyclonedx|spdx] [--output FILE]
-                  [--fail-on low|medium|high|critical] [--layer ZIP]... TARGET
+                  [--fail-on low|medium|high|critical] [--platform os/arch] [--layer ZIP|LAYER_ARN]... TARGET
+      TARGET: a zip, a directory, an image tarball (docker save), an OCI layout directory,
+              an image reference (registry/repo:tag, @sha256:...), a function ARN or a layer
+              version ARN; ARNs and ECR images use AWS credentials from the environment
   lambdascan db build --from DIR|URL [--from ...] [--ecosystems a,b] --out FILE
   lambdascan db info [FILE]
   lambdascan db update [--from URL] [--ecosystems a,b] [--out FILE]

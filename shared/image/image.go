@@ -50,7 +50,13 @@ type Options struct {
 	// Transport for registry calls (tests); Insecure allows plain HTTP.
 	Transport http.RoundTripper
 	Insecure  bool
+	// ECRMirror, when set, is a registry host that answers for every ECR
+	// registry (a local stack); it is reached over plain HTTP.
+	ECRMirror string
 }
+
+// MirrorEnv names the ECR mirror for local stacks (see Options.ECRMirror).
+const MirrorEnv = "LAMBDASCAN_ECR_MIRROR"
 
 // Info says what was opened.
 type Info struct {
@@ -83,7 +89,12 @@ func Open(ctx context.Context, ref string, opt Options) (v1.Image, Info, error) 
 		}
 	} else {
 		info.Source = SourceRegistry
-		img, err = fromRegistry(ctx, ref, want, opt)
+		pull := ref
+		if _, _, isECR := ECRRegistry(ref); isECR && opt.ECRMirror != "" {
+			_, path, _ := strings.Cut(ref, "/")
+			pull, opt.Insecure = opt.ECRMirror+"/"+path, true
+		}
+		img, err = fromRegistry(ctx, pull, want, opt)
 	}
 	if err != nil {
 		return nil, info, err

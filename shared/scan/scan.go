@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/lambdascan/lambdascan/shared/archive"
+	"github.com/lambdascan/lambdascan/shared/image"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
 	"github.com/lambdascan/lambdascan/shared/report"
@@ -165,6 +166,16 @@ func sortedKeys(m map[string]int) []string {
 	return out
 }
 
+// Failed is the report of a target that could not be opened at all (an
+// image reference that does not resolve): failed, with the named error.
+func Failed(target report.Target, err error) *report.Report {
+	r := &report.Report{Schema: report.SchemaVersion, Target: target, Scanner: report.Scanner{Name: Name, Version: Version},
+		Timings: report.Timings{StartedAt: time.Now().UTC()}, Packages: []inventory.Package{}, Findings: []match.Finding{}}
+	fail(r, err)
+	r.Summarize()
+	return r
+}
+
 func fail(r *report.Report, err error) {
 	r.Status = report.StatusFailed
 	r.Error = &report.Error{Name: ErrorName(err), Message: err.Error()}
@@ -188,6 +199,14 @@ func ErrorName(err error) string {
 		return "TargetNotFound"
 	case errors.Is(err, inventory.ErrImageUnreadable):
 		return "ImageUnreadable"
+	case errors.Is(err, image.ErrNotFound):
+		return "ImageNotFound"
+	case errors.Is(err, image.ErrUnauthorized):
+		return "RegistryUnauthorized"
+	case errors.Is(err, image.ErrNoPlatform):
+		return "NoMatchingPlatform"
+	case errors.Is(err, image.ErrBadReference):
+		return "BadImageReference"
 	case errors.Is(err, vulndb.ErrCorrupt), errors.Is(err, vulndb.ErrNotIndex):
 		return "VulnDBCorrupt"
 	case errors.Is(err, errNoDB):

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"log"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/shared/image/imagetest"
+	"github.com/lambdascan/lambdascan/shared/report"
+)
+
+func appImage(t *testing.T, platform string) v1.Image {
+	t.Helper()
+	img, err := imagetest.Image(platform,
+		imagetest.Step{CreatedBy: "ADD rootfs.tar /", Files: imagetest.DebianBase()},
+		imagetest.Step{CreatedBy: `CMD ["bash"]`},
+		imagetest.Step{CreatedBy: "COPY . /var/task", Files: imagetest.PythonApp()})
+	require.NoError(t, err)
+	return img
+}
+
+// Every image source scans to the same report: requests from the app layer
+// matched, Debian packages inventoried (no Debian data here: partial).
+func TestScanImages(t *testing.T) {
+	db := testDB(t)
+	dir := t.TempDir()
+	arm, amd := appImage(t, "linux/arm64"), appImage(t, "linux/amd64")
+	idx := mutate.AppendManifests(empty.Index,
+		mutate.IndexAddendum{Add: amd, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "amd64"}}},
+		mutate.IndexAddendum{Add: arm, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: "arm64"}}})
+
+	tarPath := filepath.Join(dir, "app.tar")
+	tag, err := name.NewTag("app:v1")
+	require.NoError(t, err)
+	require.NoError(t, tarball.WriteToFile(tarPath, tag, arm))
+	lay := filepath.Join(dir, "layout")
+	_, err = layout.Write(lay, idx)
+	require.NoError(t, err)
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	defer srv.Close()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	ref, err := name.ParseReference(host+"/app:v1", name.Insecure)
+	require.NoError(t, err)
+	require.NoError(t, remote.WriteIndex(ref, idx))
+
+	armDigest, err := arm.Digest()
+	require.NoError(t, err)
+	for _, target := range []string{tarPath, lay, host + "/app:v1"} {
+		t.Run(filepath.Base(target), func(t *testing.T) {
+			code, out, errs := lambdascan(t, "scan", "--db", db, "--format", "json", "--platform", "linux/arm64", target)
+			require.Equal(t, exitFindings, code, errs)
+			var r report.Report
+			require.NoError(t, json.Unmarshal([]byte(out), &r))
+			assert.Equal(t, "image", r.Target.Kind)
+			require.NotNil(t, r.Target.Image)
+			assert.Equal(t, armDigest.String(), r.Target.Image.Digest)
+			assert.Equal(t, "Debian GNU/Linux 12 (bookworm)", r.Target.Image.OS)
+			require.Len(t, r.Target.Image.Layers, 3)
+			assert.Equal(t, report.StatusPartial, r.Status, "no Debian data in the test DB")
+			var ids []string
+			for _, f := range r.Findings {
+				ids = append(ids, f.ID)
+				assert.Equal(t, "requests", f.Package.Name)
+				assert.Equal(t, 2, f.Package.Origin.LayerIndex)
+				assert.False(t, f.Package.Origin.BaseImage)
+			}
+			assert.Contains(t, ids, "PYSEC-2023-74")
+			var debs int
+			for _, p := range r.Packages {
+				if p.Ecosystem == "Debian:12" {
+					debs++
+					assert.True(t, p.Origin.BaseImage)
+				}
+			}
+			assert.Equal(t, 2, debs)
+		})
+	}
+
+	code, _, errs := lambdascan(t, "scan", "--db", db, host+"/missing:v1")
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, errs, "ImageNotFound")
+	code, _, errs = lambdascan(t, "scan", "--db", db, "--platform", "linux/s390x", lay)
+	assert.Equal(t, exitError, code)
+	assert.Contains(t, errs, "NoMatchingPlatform")
+}
+
+func TestKindOf(t *testing.T) {
+	for target, want := range map[string]string{
+		"arn:aws:lambda:eu-west-1:123456789012:function:f":  "function",
+		"public.ecr.aws/lambda/python:3.12":                 "image",
+		"localhost:5000/app":                                "image",
+		"python:3.12":                                       "image",
+		"app@sha256:" + strings.Repeat("a", 64):             "image",
+		"nope.zip":                                          "zip",
+		"dir/missing":                                       "zip",
+		filepath.Join(testdata, "packages", "node-api.zip"): "zip",
+		filepath.Join(testdata, "packages", "src"):          "directory",
+	} {
+		assert.Equal(t, want, kindOf(target), target)
+	}
+}

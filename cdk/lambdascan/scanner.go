@@ -94,6 +94,10 @@ func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("staging"), Prefix: jsii.String("staging/"), Expiration: awscdk.Duration_Days(jsii.Number(1)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
+			// Image layers filtered to what the scan reads, keyed by DiffID: base
+			// layers shared by many images are pulled once a month.
+			{Id: jsii.String("layers"), Prefix: jsii.String("layers/"), Expiration: awscdk.Duration_Days(jsii.Number(30)),
+				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
 			{Id: jsii.String("reports"), Prefix: jsii.String("reports/"), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))},
 			{Id: jsii.String("results"), Prefix: jsii.String("results/"), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
@@ -284,11 +288,11 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			// Image functions: pull manifests and layers from the account's ECR.
 			stmt([]string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []*string{arn("arn:", "$P", ":ecr:*:", "$A", ":repository/*")}, nil),
 			stmt([]string{"ecr:GetAuthorizationToken"}, []*string{jsii.String("*")}, nil), // no resource-level permissions
-			stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj("staging/")}, nil),
+			stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj("staging/"), obj("layers/")}, nil),
 			stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
 		},
 		workflow.StepScan: {
-			stmt([]string{"s3:GetObject"}, []*string{obj("staging/"), obj("vulndb/"), obj("results/")}, nil),
+			stmt([]string{"s3:GetObject"}, []*string{obj("staging/"), obj("layers/"), obj("vulndb/"), obj("results/")}, nil),
 			stmt([]string{"s3:PutObject"}, []*string{obj("results/")}, nil), kmsUse,
 		},
 		workflow.StepStore: {
@@ -357,7 +361,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			Role:                 role,
 			LogGroup:             logs,
 			Tracing:              awslambda.Tracing_ACTIVE,
-			Environment:          &env,
+			Environment:          withEnv(env, "LAMBDASCAN_EPHEMERAL_MB", fmt.Sprint(tmp)),
 		}
 		if name == workflow.StepScan {
 			fp.ReservedConcurrentExecutions = jsii.Number(p.ScannerConcurrency)
@@ -562,4 +566,14 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 				graph("Failures", metric(workflow.MetricScanFailure, "Sum", nil), s.StateMachine.MetricFailed(five), s.DLQ.MetricApproximateNumberOfMessagesVisible(five))},
 		},
 	})
+}
+
+// withEnv is a copy of env with k=v (per-function settings).
+func withEnv(env map[string]*string, k, v string) *map[string]*string {
+	out := make(map[string]*string, len(env)+1)
+	for ek, ev := range env {
+		out[ek] = ev
+	}
+	out[k] = jsii.String(v)
+	return &out
 }

@@ -175,7 +175,7 @@ func scanImage(ctx context.Context, db *vulndb.DB, tgt report.Target, ref string
 	if err != nil {
 		return scan.Failed(tgt, err), nil
 	}
-	return scan.RunImage(ctx, db, tgt, img, scan.ImageOptions{}), nil
+	return scan.RunImage(ctx, db, tgt, img, scan.ImageOptions{MaxLayerBytes: inventory.DefaultImageOptions().MaxLayerBytes}), nil
 }
 
 // kindOf classifies a TARGET: a function ARN, an image (a tarball, an OCI

@@ -77,8 +77,11 @@ type Env struct {
 	FindingsQueue       string // SQS queue subscribed to the topic
 	EventsQueue         string // EventBridge rule target
 	OSVURL              string
+	RegistryHost        string // the local ECR (see registry.go)
 
 	osv        *http.Server
+	registry   *http.Server
+	blobPulls  int
 	stopBridge context.CancelFunc
 	bridgeDone sync.WaitGroup
 	bridgeErr  error
@@ -109,6 +112,9 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 	c := s.Clients()
 	e := &Env{Stack: s, AWS: c, Account: Account}
 	if err := e.serveOSV(opt.OSVDir); err != nil {
+		return nil, err
+	}
+	if err := e.serveRegistry(); err != nil {
 		return nil, err
 	}
 	for _, b := range []string{Bucket, CodeBucket} {
@@ -157,7 +163,7 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 		SelfTagKey: config.SelfTagKey, CacheTTL: 30 * 24 * time.Hour, EnableTagging: true, NotifySeverity: "high",
 		VulnDBSourceURL: e.OSVURL, Ecosystems: opt.Ecosystems, Region: Region, Account: Account, Partition: "aws",
 		CrossAccountRoleName: MemberRole, ExternalID: MemberExternalID,
-		Regions: opt.Regions, ControlPlaneRPS: opt.ControlPlaneRPS, GetFunctionRPS: 100, BulkMaxConcurrency: 10, BulkToleratedFailurePercent: 10,
+		Regions: opt.Regions, ControlPlaneRPS: opt.ControlPlaneRPS, GetFunctionRPS: 100, ECRMirror: e.RegistryHost, EphemeralBytes: 512 << 20, BulkMaxConcurrency: 10, BulkToleratedFailurePercent: 10,
 	}
 	if len(cfg.Regions) == 0 {
 		cfg.Regions = []string{Region}
@@ -327,6 +333,9 @@ func (e *Env) Close() {
 	if e.osv != nil {
 		e.osv.Close()
 	}
+	if e.registry != nil {
+		e.registry.Close()
+	}
 	if e.Deps != nil {
 		os.RemoveAll(e.Deps.Config.TmpDir)
 	}
@@ -471,5 +480,5 @@ func (e *Env) InAccount(ctx context.Context, account string) (*Env, error) {
 		return aws.Credentials{AccessKeyID: aws.ToString(creds.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(creds.Credentials.SecretAccessKey),
 			SessionToken: aws.ToString(creds.Credentials.SessionToken)}, nil
 	})
-	return &Env{Stack: e.Stack, AWS: awsclient.New(cfg, e.Stack.Endpoint), Account: account}, nil
+	return &Env{Stack: e.Stack, AWS: awsclient.New(cfg, e.Stack.Endpoint), Account: account, RegistryHost: e.RegistryHost}, nil
 }

@@ -221,7 +221,9 @@ func Start(ctx context.Context) (*Stack, error) {
 	}
 	cmd := exec.Command(python, script, "-H", "127.0.0.1", "-p", fmt.Sprint(motoPort))
 	// The Step Functions engine calls Lambda at localhost:MOTO_PORT: the proxy.
-	cmd.Env = append(os.Environ(), fmt.Sprintf("MOTO_PORT=%d", proxyPort),
+	// MOTO_LAMBDA_STUB_ECR=false: image functions resolve their image in
+	// moto's ECR, so ResolvedImageUri and CodeSha256 carry the real digest.
+	cmd.Env = append(os.Environ(), fmt.Sprintf("MOTO_PORT=%d", proxyPort), "MOTO_LAMBDA_STUB_ECR=false",
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+Region)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	// Dies with the test process, even when the test binary is killed.

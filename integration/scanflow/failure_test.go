@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
@@ -141,39 +139,6 @@ func TestNotificationAndMetrics(t *testing.T) {
 	}
 	assert.GreaterOrEqual(t, sums["ok"], 1.0)
 	assert.GreaterOrEqual(t, sums["crit"], 1.0)
-}
-
-// Container-image functions end with the named UnsupportedPackageType, the
-// image reference passed on and the attempt recorded, never a crash.
-func TestImageFunctionIsUnsupported(t *testing.T) {
-	ctx := context.Background()
-	out, err := env.AWS.Lambda.CreateFunction(ctx, &lambdasvc.CreateFunctionInput{
-		FunctionName: aws.String("image-fn"), PackageType: "Image", Role: aws.String("arn:aws:iam::123456789012:role/target-function-role"),
-		Code: &lambdatypes.FunctionCode{ImageUri: aws.String("123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	exec, err := env.Emit(ctx, "CreateFunction20150331", aws.ToString(out.FunctionArn), "")
-	require.NoError(t, err)
-	desc, err := env.Wait(ctx, exec, 3*time.Minute)
-	require.NoError(t, err)
-	require.Equal(t, sfntypes.ExecutionStatusSucceeded, desc.Status, "a clean end: no failure alarm for every image deploy")
-	var o struct {
-		Outcome string `json:"outcome"`
-		Error   struct {
-			Error string `json:"Error"`
-		} `json:"error"`
-	}
-	require.NoError(t, json.Unmarshal([]byte(aws.ToString(desc.Output)), &o))
-	assert.Equal(t, "unsupported", o.Outcome)
-	assert.Equal(t, "UnsupportedPackageType", o.Error.Error)
-	tags, err := env.AWS.Lambda.ListTags(ctx, &lambdasvc.ListTagsInput{Resource: out.FunctionArn})
-	require.NoError(t, err)
-	assert.Equal(t, "skipped", tags.Tags["LambdaScanStatus"])
-	var r report.Report
-	getJSON(t, onlyReport(t, "image-fn"), &r)
-	assert.True(t, strings.Contains(strings.Join(r.Notes, " "), ".dkr.ecr.eu-west-1.amazonaws.com/app@sha256:"), "the resolved image reference is passed on: %v", r.Notes)
 }
 
 // onlyReport is the one report stored for a function that never had a

@@ -24,6 +24,7 @@ type Config struct {
 	VulnDBSourceURL string // OSV export base URL for the mirror
 	Ecosystems      []string
 	TmpDir          string // /tmp in Lambda
+	EphemeralBytes  int64  // size of TmpDir (Lambda's ephemeral storage)
 	// Cross-account: functions in another account are read through
 	// arn:<partition>:iam::<account>:role/<CrossAccountRoleName> with the
 	// ExternalId (given directly, or the value of the named secret).
@@ -35,6 +36,7 @@ type Config struct {
 	BulkMaxConcurrency          int
 	BulkToleratedFailurePercent float64
 
+	ECRMirror            string // see ECRMirrorEnv
 	CrossAccountRoleName string
 	ExternalID           string
 	ExternalIDSecret     string
@@ -45,6 +47,10 @@ type Config struct {
 
 // EndpointEnv points every AWS client at one endpoint (a local stack).
 const EndpointEnv = "LAMBDASCAN_AWS_ENDPOINT"
+
+// ECRMirrorEnv names a registry host that answers for every ECR registry
+// (a local stack's in-process registry).
+const ECRMirrorEnv = "LAMBDASCAN_ECR_MIRROR"
 
 // SelfTagKey is the tag the stack puts on the scanner's own functions.
 const SelfTagKey = "lambdascan:component"
@@ -67,6 +73,7 @@ func FromEnv() (Config, error) {
 		Account:         os.Getenv("LAMBDASCAN_ACCOUNT"),
 		Partition:       envOr("LAMBDASCAN_PARTITION", "aws"),
 
+		ECRMirror:            os.Getenv(ECRMirrorEnv),
 		CrossAccountRoleName: os.Getenv("LAMBDASCAN_CROSS_ACCOUNT_ROLE"),
 		ExternalID:           os.Getenv("LAMBDASCAN_EXTERNAL_ID"),
 		ExternalIDSecret:     os.Getenv("LAMBDASCAN_EXTERNAL_ID_SECRET"),
@@ -85,6 +92,11 @@ func FromEnv() (Config, error) {
 	if c.BulkToleratedFailurePercent, err = strconv.ParseFloat(envOr("LAMBDASCAN_BULK_TOLERATED_FAILURE_PERCENT", "5"), 64); err != nil || c.BulkToleratedFailurePercent < 0 || c.BulkToleratedFailurePercent > 100 {
 		return c, fmt.Errorf("config: LAMBDASCAN_BULK_TOLERATED_FAILURE_PERCENT must be 0 to 100")
 	}
+	mb, err := strconv.Atoi(envOr("LAMBDASCAN_EPHEMERAL_MB", "512"))
+	if err != nil || mb < 512 {
+		return c, fmt.Errorf("config: LAMBDASCAN_EPHEMERAL_MB must be at least Lambda's 512")
+	}
+	c.EphemeralBytes = int64(mb) << 20
 	days, err := strconv.Atoi(envOr("LAMBDASCAN_CACHE_TTL_DAYS", "30"))
 	if err != nil || days < 1 {
 		return c, fmt.Errorf("config: LAMBDASCAN_CACHE_TTL_DAYS must be a positive number of days")

@@ -91,6 +91,37 @@ type Fetched struct {
 	// Tags are the function's LambdaScan* tags as GetFunction returned them,
 	// for TagModeChanged.
 	Tags map[string]string `json:"tags,omitempty"`
+	// Image is set for image functions instead of Function.
+	Image *StagedImage `json:"image,omitempty"`
+}
+
+// StagedImage is an image function's image as the fetch step staged it:
+// its config and each layer filtered to the files the scan reads, keyed by
+// DiffID, so a base layer shared by many images is pulled once.
+type StagedImage struct {
+	URI       string        `json:"uri"`    // ResolvedImageUri
+	Digest    string        `json:"digest"` // manifest digest pulled
+	Platform  string        `json:"platform,omitempty"`
+	ConfigKey string        `json:"configKey"`
+	Layers    []StagedLayer `json:"layers"`
+	// Problems found while staging (a corrupt or oversized layer): the
+	// scan reports them and ends partial.
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// StagedLayer is one filtered layer in staging.
+type StagedLayer struct {
+	DiffID string `json:"diffId"`
+	Key    string `json:"key"`
+	Size   int64  `json:"size"`
+	Reused bool   `json:"reused,omitempty"` // staged by an earlier scan
+}
+
+// Problem is a reason a result is partial (inventory.Problem's shape).
+type Problem struct {
+	Code   string `json:"code"`
+	Path   string `json:"path,omitempty"`
+	Detail string `json:"detail"`
 }
 
 // Summary is the scan state's output: counts and where the documents are.

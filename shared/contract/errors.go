@@ -1,7 +1,5 @@
 package contract
 
-import "fmt"
-
 // Named errors. A Go Lambda handler's error type name becomes the Lambda
 // errorType, which the ASL's Retry and Catch match on, so these names are
 // part of the contract.
@@ -11,13 +9,6 @@ import "fmt"
 type InvalidEvent struct{ Reason string }
 
 func (e *InvalidEvent) Error() string { return "invalid event: " + e.Reason }
-
-// UnsupportedPackageType: the function's package cannot be scanned yet.
-type UnsupportedPackageType struct{ PackageType, ImageURI string }
-
-func (e *UnsupportedPackageType) Error() string {
-	return fmt.Sprintf("package type %s is not supported yet (image %s)", e.PackageType, e.ImageURI)
-}
 
 // FunctionNotFound: the function was deleted between the event and the scan.
 type FunctionNotFound struct{ FunctionARN string }

@@ -28,7 +28,6 @@ const (
 	OutcomeScanned  = "scanned"
 	OutcomeCacheHit = "cache-hit"
 	OutcomeFailed   = "failed"
-	OutcomeSkipped  = "skipped" // unsupported package type
 )
 
 // RecordInput is the input of store, tag, metrics and notify: what happened

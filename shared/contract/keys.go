@@ -13,6 +13,7 @@ import (
 // package shared by many functions is copied once.
 const (
 	StagingPrefix = "staging/"
+	LayersPrefix  = "layers/" // filtered image layers, kept longer than staging
 	ResultsPrefix = "results/"
 	ReportsPrefix = "reports/"
 	VulnDBPrefix  = "vulndb/"
@@ -39,6 +40,17 @@ func hexSha(codeSha256 string) string {
 // StagingKey is where a package with that CodeSha256 is staged.
 func StagingKey(codeSha256 string) string {
 	return StagingPrefix + hexSha(codeSha256) + ".zip"
+}
+
+// ImageLayerKey is where an image layer, filtered to the files the scan
+// reads, is staged; v1 names the filter (a new extractor set needs new keys).
+func ImageLayerKey(diffID string) string {
+	return LayersPrefix + "v1/" + strings.TrimPrefix(diffID, "sha256:") + ".tar"
+}
+
+// ImageConfigKey is where an image's config JSON is staged.
+func ImageConfigKey(digest string) string {
+	return StagingPrefix + "images/" + strings.TrimPrefix(digest, "sha256:") + "/config.json"
 }
 
 // ResultKeys are where the scan step writes its documents for one scan.

@@ -24,6 +24,8 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/lambdascan/lambdascan/shared/config"
 )
 
 // Sources an image can come from.
@@ -56,7 +58,7 @@ type Options struct {
 }
 
 // MirrorEnv names the ECR mirror for local stacks (see Options.ECRMirror).
-const MirrorEnv = "LAMBDASCAN_ECR_MIRROR"
+const MirrorEnv = config.ECRMirrorEnv
 
 // Info says what was opened.
 type Info struct {

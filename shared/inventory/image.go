@@ -50,6 +50,9 @@ type ImageOptions struct {
 	// extractor reads are kept, and their total may not pass this
 	// (Lambda's ephemeral storage), or the rest ends as CodeStorageBudget.
 	MaxKeptBytes int64
+	// Problems already known about the image (found when its layers were
+	// staged): they make the result partial like the scan's own.
+	Problems []Problem
 }
 
 // DefaultImageOptions suit the scan Lambda's 2 GB of /tmp.
@@ -69,7 +72,7 @@ type LayerInfo struct {
 // ImageResult is an image's inventory with its layers.
 type ImageResult struct {
 	Result
-	Layers []LayerInfo        `json:"layers"`
+	Layers []LayerInfo       `json:"layers"`
 	OS     map[string]string `json:"os,omitempty"` // /etc/os-release
 }
 
@@ -78,11 +81,11 @@ type ImageResult struct {
 // their source (a registry, a tarball); only the files an extractor reads
 // are written to the temp dir, so a 1 GB image costs a few MB of /tmp.
 func ScanImage(ctx context.Context, img v1.Image, opt ImageOptions) (*ImageResult, error) {
-	keep, err := newKeeper(opt.Limits)
+	filter, err := NewFilter(opt)
 	if err != nil {
 		return nil, err
 	}
-	f := &filteredImage{Image: img, keep: keep, opt: opt, budget: opt.MaxKeptBytes}
+	f := &filteredImage{Image: img, filter: filter}
 	simg, err := image.FromV1Image(f, &image.Config{MaxFileBytes: max(opt.Limits.MaxEntryBytes, 1), MaxSymlinkDepth: image.DefaultMaxSymlinkDepth})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
@@ -93,7 +96,7 @@ func ScanImage(ctx context.Context, img v1.Image, opt ImageOptions) (*ImageResul
 		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
 	}
 	res := &ImageResult{}
-	res.Problems = append(res.Problems, f.problems()...)
+	res.Problems = append(slices.Clone(opt.Problems), filter.Problems()...)
 
 	rec := &recorder{}
 	root := simg.FS()
@@ -202,9 +205,9 @@ func (k *keeper) wants(name string, info fs.FileInfo) (want, needsMagic bool) {
 	return want, needsMagic
 }
 
-// filteredImage streams each layer through the keeper.
-type filteredImage struct {
-	v1.Image
+// Filter streams layers keeping only the files an extractor reads, within
+// one temp-storage budget. The scan step reads layers staged through it.
+type Filter struct {
 	keep   *keeper
 	opt    ImageOptions
 	mu     sync.Mutex
@@ -212,20 +215,33 @@ type filteredImage struct {
 	budget int64 // bytes still allowed into the temp dir
 }
 
-func (f *filteredImage) problems() []Problem {
+// NewFilter builds a filter for one image.
+func NewFilter(opt ImageOptions) (*Filter, error) {
+	keep, err := newKeeper(opt.Limits)
+	if err != nil {
+		return nil, err
+	}
+	return &Filter{keep: keep, opt: opt, budget: opt.MaxKeptBytes}, nil
+}
+
+// Layer wraps l: its Uncompressed stream is the filtered tar.
+func (f *Filter) Layer(l v1.Layer) v1.Layer { return &filteredLayer{Layer: l, img: f} }
+
+// Problems found so far (complete once every stream was read to its end).
+func (f *Filter) Problems() []Problem {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.probs)
 }
 
-func (f *filteredImage) add(p Problem) {
+func (f *Filter) add(p Problem) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.probs = append(f.probs, p)
 }
 
 // take reserves n bytes of the temp-dir budget.
-func (f *filteredImage) take(n int64) bool {
+func (f *Filter) take(n int64) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.opt.MaxKeptBytes > 0 && n > f.budget {
@@ -235,6 +251,12 @@ func (f *filteredImage) take(n int64) bool {
 	return true
 }
 
+// filteredImage is img with every layer through the filter.
+type filteredImage struct {
+	v1.Image
+	filter *Filter
+}
+
 func (f *filteredImage) Layers() ([]v1.Layer, error) {
 	ls, err := f.Image.Layers()
 	if err != nil {
@@ -242,14 +264,14 @@ func (f *filteredImage) Layers() ([]v1.Layer, error) {
 	}
 	out := make([]v1.Layer, len(ls))
 	for i, l := range ls {
-		out[i] = &filteredLayer{Layer: l, img: f}
+		out[i] = f.filter.Layer(l)
 	}
 	return out, nil
 }
 
 type filteredLayer struct {
 	v1.Layer
-	img *filteredImage
+	img *Filter
 }
 
 // MediaType: the filtered stream is an uncompressed tar.

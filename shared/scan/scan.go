@@ -52,9 +52,8 @@ func RunImage(ctx context.Context, db *vulndb.DB, target report.Target, img v1.I
 		if opt.MaxKeptBytes > 0 {
 			iopt.MaxKeptBytes = opt.MaxKeptBytes
 		}
-		if opt.MaxLayerBytes > 0 {
-			iopt.MaxLayerBytes = opt.MaxLayerBytes
-		}
+		iopt.MaxLayerBytes = opt.MaxLayerBytes // 0: no limit (staged layers were checked)
+		iopt.Problems = opt.Problems
 		res, err := inventory.ScanImage(ctx, img, iopt)
 		if err != nil {
 			return nil, err
@@ -68,11 +67,12 @@ func RunImage(ctx context.Context, db *vulndb.DB, target report.Target, img v1.I
 	})
 }
 
-// ImageOptions tune an image scan; zero values take inventory's defaults.
+// ImageOptions tune an image scan.
 type ImageOptions struct {
 	Options
-	MaxLayerBytes int64
-	MaxKeptBytes  int64 // bytes an image scan may write to the temp dir
+	MaxLayerBytes int64               // compressed size of one layer; 0 means no limit
+	MaxKeptBytes  int64               // bytes the scan may write to the temp dir; 0 takes the default
+	Problems      []inventory.Problem // known already (found when the layers were staged)
 }
 
 func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,

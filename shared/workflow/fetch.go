@@ -61,7 +61,8 @@ func (h HTTPDownloader) Get(ctx context.Context, url string) (io.ReadCloser, int
 
 // Fetch stages the function's zip and each layer's zip in the bucket under
 // content-addressed keys, streaming from the presigned URLs (nothing goes
-// through the state payload). Image functions end as UnsupportedPackageType.
+// through the state payload). Image functions stage their image instead
+// (fetchImage).
 func (d *Deps) Fetch(ctx context.Context, in contract.FetchInput) (contract.Fetched, error) {
 	t := in.Target
 	gin := &lambda.GetFunctionInput{FunctionName: &t.FunctionARN}
@@ -92,8 +93,17 @@ func (d *Deps) Fetch(ctx context.Context, in contract.FetchInput) (contract.Fetc
 				img = aws.ToString(fn.Code.ImageUri)
 			}
 		}
+		if img == "" {
+			return contract.Fetched{}, fmt.Errorf("GetFunction returned no image URI for %s", t.FunctionARN)
+		}
 		code.ImageURI = img
-		return contract.Fetched{Code: code}, &contract.UnsupportedPackageType{PackageType: string(cfg.PackageType), ImageURI: img}
+		arch := ""
+		if len(cfg.Architectures) > 0 {
+			arch = string(cfg.Architectures[0])
+		}
+		out, err := d.fetchImage(ctx, t, img, arch, code)
+		out.Tags = scanTags(fn.Tags)
+		return out, err
 	}
 	if fn.Code == nil || aws.ToString(fn.Code.Location) == "" {
 		return contract.Fetched{}, fmt.Errorf("GetFunction returned no code location for %s", t.FunctionARN)

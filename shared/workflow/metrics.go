@@ -18,7 +18,6 @@ const (
 	MetricScanSuccess        = "ScanSuccess"
 	MetricScanPartialSuccess = "ScanPartialSuccess"
 	MetricScanFailure        = "ScanFailure"
-	MetricScanSkipped        = "ScanSkipped" // unsupported package type
 	MetricCacheHit           = "CacheHit"
 	MetricScanDuration       = "ScanDuration"
 	MetricVulnerabilities    = "Vulnerabilities"
@@ -33,8 +32,6 @@ func (d *Deps) Metrics(ctx context.Context, in contract.RecordInput) (map[string
 	switch {
 	case in.Outcome == contract.OutcomeCacheHit:
 		data = append(data, count(MetricCacheHit))
-	case in.Outcome == contract.OutcomeSkipped:
-		data = append(data, count(MetricScanSkipped))
 	case in.Error != nil || in.Outcome == contract.OutcomeFailed:
 		data = append(data, count(MetricScanFailure))
 	case in.Summary != nil:

@@ -18,6 +18,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/scan"
+	"github.com/lambdascan/lambdascan/shared/vulndb"
 	"github.com/lambdascan/lambdascan/shared/vulndbstore"
 )
 
@@ -41,26 +42,15 @@ func (d *Deps) Scan(ctx context.Context, in contract.ScanInput) (contract.Summar
 		return summaryOf(r, reportKey, cdxKey, spdxKey), nil
 	}
 
-	dir, err := os.MkdirTemp(d.Config.TmpDir, "scan-")
-	if err != nil {
-		return contract.Summary{}, err
-	}
-	defer os.RemoveAll(dir)
 	target := report.Target{Kind: "function", FunctionARN: in.Target.FunctionARN, CodeSha256: code.CodeSha256, Runtime: code.Runtime}
-	fnPath := filepath.Join(dir, "function.zip")
-	if err := d.download(ctx, in.Fetched.Function.Key, fnPath); err != nil {
-		return contract.Summary{}, err
-	}
-	sources := []inventory.Source{{Path: fnPath, Origin: inventory.Origin{Kind: inventory.OriginFunction}}}
-	for i, l := range in.Fetched.Layers {
-		p := filepath.Join(dir, fmt.Sprintf("layer-%d.zip", i))
-		if err := d.download(ctx, l.Key, p); err != nil {
+	var r *report.Report
+	if in.Fetched.Image != nil {
+		if r, err = d.runImage(ctx, db, in.Fetched.Image, target); err != nil {
 			return contract.Summary{}, err
 		}
-		sources = append(sources, inventory.Source{Path: p, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: l.LayerARN}})
-		target.Layers = append(target.Layers, report.Layer{ARN: l.LayerARN, CodeSha256: l.CodeSha256})
+	} else if r, err = d.runZip(ctx, db, in.Fetched, target); err != nil {
+		return contract.Summary{}, err
 	}
-	r := scan.Run(ctx, db, target, sources, scan.Options{Now: d.now})
 	for key, format := range map[string]string{reportKey: report.FormatJSON, cdxKey: report.FormatCycloneDX, spdxKey: report.FormatSPDX} {
 		if r.Status == report.StatusFailed && format != report.FormatJSON {
 			continue
@@ -78,6 +68,29 @@ func (d *Deps) Scan(ctx context.Context, in contract.ScanInput) (contract.Summar
 		return contract.Summary{}, &contract.ScanFailed{Name: r.Error.Name, Message: r.Error.Message, ReportKey: reportKey}
 	}
 	return summaryOf(r, reportKey, cdxKey, spdxKey), nil
+}
+
+// runZip scans the staged function zip and layers.
+func (d *Deps) runZip(ctx context.Context, db *vulndb.DB, f contract.Fetched, target report.Target) (*report.Report, error) {
+	dir, err := os.MkdirTemp(d.Config.TmpDir, "scan-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	fnPath := filepath.Join(dir, "function.zip")
+	if err := d.download(ctx, f.Function.Key, fnPath); err != nil {
+		return nil, err
+	}
+	sources := []inventory.Source{{Path: fnPath, Origin: inventory.Origin{Kind: inventory.OriginFunction}}}
+	for i, l := range f.Layers {
+		p := filepath.Join(dir, fmt.Sprintf("layer-%d.zip", i))
+		if err := d.download(ctx, l.Key, p); err != nil {
+			return nil, err
+		}
+		sources = append(sources, inventory.Source{Path: p, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: l.LayerARN}})
+		target.Layers = append(target.Layers, report.Layer{ARN: l.LayerARN, CodeSha256: l.CodeSha256})
+	}
+	return scan.Run(ctx, db, target, sources, scan.Options{Now: d.now}), nil
 }
 
 func summaryOf(r *report.Report, reportKey, cdxKey, spdxKey string) contract.Summary {

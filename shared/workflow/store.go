@@ -118,9 +118,6 @@ func (d *Deps) failureReport(in contract.RecordInput, at time.Time) *report.Repo
 		Status:  report.StatusFailed,
 		Error:   &report.Error{Name: name, Message: msg},
 	}
-	if in.Outcome == contract.OutcomeSkipped {
-		r.Notes = append(r.Notes, "not scanned: "+msg)
-	}
 	r.Summarize()
 	return r
 }

@@ -18,7 +18,7 @@ const (
 )
 
 // Tag writes the outcome on the function: LambdaScanStatus
-// (complete|partial|failed|skipped), LambdaScanTimestamp and
+// (complete|partial|failed), LambdaScanTimestamp and
 // LambdaScanFindings ("C2-H5-M1-L0"). Our TagResource calls are
 // CloudTrail events too; the EventBridge rule does not listen for them.
 func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagged, error) {
@@ -28,8 +28,6 @@ func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagge
 	status := "failed"
 	findings := "C0-H0-M0-L0"
 	switch {
-	case in.Outcome == contract.OutcomeSkipped:
-		status = "skipped"
 	case in.Summary != nil && in.Error == nil:
 		status = in.Summary.Status
 		s := in.Summary.BySeverity

@@ -293,7 +293,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		},
 		workflow.StepScan: {
 			stmt([]string{"s3:GetObject"}, []*string{obj("staging/"), obj("layers/"), obj("vulndb/"), obj("results/")}, nil),
-			stmt([]string{"s3:PutObject"}, []*string{obj("results/")}, nil), kmsUse,
+			stmt([]string{"s3:PutObject"}, []*string{obj("results/"), obj("layers/")}, nil), kmsUse,
 		},
 		workflow.StepStore: {
 			stmt([]string{"s3:GetObject"}, []*string{obj("results/")}, nil),

@@ -45,7 +45,14 @@ func StagingKey(codeSha256 string) string {
 // ImageLayerKey is where an image layer, filtered to the files the scan
 // reads, is staged; v1 names the filter (a new extractor set needs new keys).
 func ImageLayerKey(diffID string) string {
-	return LayersPrefix + "v1/" + strings.TrimPrefix(diffID, "sha256:") + ".tar"
+	return LayersPrefix + "image/v1/" + strings.TrimPrefix(diffID, "sha256:") + ".tar"
+}
+
+// LayerInventoryKey is where the inventory of a layer version (immutable)
+// is cached; version is inventory.Version.
+func LayerInventoryKey(layerARN, version string) string {
+	sum := sha256.Sum256([]byte(layerARN))
+	return LayersPrefix + "inventory/v" + version + "/" + hex.EncodeToString(sum[:]) + ".json"
 }
 
 // ImageConfigKey is where an image's config JSON is staged.

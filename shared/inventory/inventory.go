@@ -113,7 +113,14 @@ var (
 // Options tune a scan. The zero value uses archive.DefaultLimits.
 type Options struct {
 	Limits *archive.Limits
+	// Known are inventories of further sources taken earlier (a layer
+	// version is immutable: its inventory is cached), merged in.
+	Known []*Result
 }
+
+// Version names the extractor set: cached inventories and filtered layers
+// are keyed by it, so a change to what is extracted must bump it.
+const Version = "1"
 
 // Scan inventories every source and merges the results.
 func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
@@ -126,6 +133,10 @@ func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
 		if err := scanOne(ctx, src, lim, res); err != nil {
 			return nil, err
 		}
+	}
+	for _, k := range opt.Known {
+		res.Packages = append(res.Packages, k.Packages...)
+		res.Problems = append(res.Problems, k.Problems...)
 	}
 	res.Packages = merge(res.Packages)
 	if len(res.Packages) == 0 && !hasCode(res.Problems, CodeBundled) {

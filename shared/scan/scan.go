@@ -31,13 +31,14 @@ const Name = "lambdascan"
 type Options struct {
 	Limits *archive.Limits
 	Now    func() time.Time
+	Known  []*inventory.Result // inventories taken earlier (cached layers)
 }
 
 // Run scans the sources of one target. It never returns nil: a failure is a
 // report with status failed and a named error.
 func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inventory.Source, opt Options) *report.Report {
 	return run(ctx, db, target, opt, func(ctx context.Context, _ *report.Report) (*inventory.Result, error) {
-		return inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits})
+		return inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits, Known: opt.Known})
 	})
 }
 

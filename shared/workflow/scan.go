@@ -82,15 +82,48 @@ func (d *Deps) runZip(ctx context.Context, db *vulndb.DB, f contract.Fetched, ta
 		return nil, err
 	}
 	sources := []inventory.Source{{Path: fnPath, Origin: inventory.Origin{Kind: inventory.OriginFunction}}}
+	var known []*inventory.Result
 	for i, l := range f.Layers {
-		p := filepath.Join(dir, fmt.Sprintf("layer-%d.zip", i))
-		if err := d.download(ctx, l.Key, p); err != nil {
+		target.Layers = append(target.Layers, report.Layer{ARN: l.LayerARN, CodeSha256: l.CodeSha256})
+		inv, src, err := d.layerInventory(ctx, l, filepath.Join(dir, fmt.Sprintf("layer-%d.zip", i)))
+		if err != nil {
 			return nil, err
 		}
-		sources = append(sources, inventory.Source{Path: p, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: l.LayerARN}})
-		target.Layers = append(target.Layers, report.Layer{ARN: l.LayerARN, CodeSha256: l.CodeSha256})
+		if inv != nil {
+			known = append(known, inv)
+		} else {
+			sources = append(sources, src) // unreadable alone: the scan reports why
+		}
 	}
-	return scan.Run(ctx, db, target, sources, scan.Options{Now: d.now}), nil
+	return scan.Run(ctx, db, target, sources, scan.Options{Now: d.now, Known: known}), nil
+}
+
+// layerInventory is a layer version's inventory: cached for good (a version
+// is immutable), so a layer shared by many functions is read once.
+func (d *Deps) layerInventory(ctx context.Context, l contract.Staged, path string) (*inventory.Result, inventory.Source, error) {
+	src := inventory.Source{Path: path, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: l.LayerARN}}
+	key := contract.LayerInventoryKey(l.LayerARN, inventory.Version)
+	if b, err := d.readAll(ctx, key); err == nil {
+		var inv inventory.Result
+		if err := json.Unmarshal(b, &inv); err == nil {
+			return &inv, src, nil
+		}
+	}
+	if err := d.download(ctx, l.Key, path); err != nil {
+		return nil, src, err
+	}
+	inv, err := inventory.Scan(ctx, []inventory.Source{src}, inventory.Options{})
+	if err != nil {
+		return nil, src, nil
+	}
+	b, err := json.Marshal(inv)
+	if err != nil {
+		return nil, src, err
+	}
+	if err := d.put(ctx, key, bytes.NewReader(b), int64(len(b)), nil); err != nil {
+		return nil, src, err
+	}
+	return inv, src, nil
 }
 
 func summaryOf(r *report.Report, reportKey, cdxKey, spdxKey string) contract.Summary {

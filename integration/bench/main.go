@@ -38,6 +38,11 @@ const rssTag = "LAMBDASCAN_BENCH_MAXRSS_KB="
 // measure runs the command n times and returns the median wall time and the
 // median peak RSS.
 func measure(n int, dir string, name string, args ...string) (sample, error) {
+	return measureEnv(n, dir, nil, name, args...)
+}
+
+// measureEnv is measure with extra environment variables.
+func measureEnv(n int, dir string, env []string, name string, args ...string) (sample, error) {
 	args = append([]string{"-f", rssTag + "%M", name}, args...)
 	name = timeBin
 	var walls []time.Duration
@@ -46,6 +51,9 @@ func measure(n int, dir string, name string, args ...string) (sample, error) {
 	for i := 0; i < n; i++ {
 		cmd := exec.Command(name, args...)
 		cmd.Dir = dir
+		if env != nil {
+			cmd.Env = append(os.Environ(), env...)
+		}
 		var stderr strings.Builder
 		var stdout bytes.Buffer
 		cmd.Stderr = &stderr
@@ -196,6 +204,13 @@ func run(ours, peer, corpus, osvDir string, runs int) error {
 		fmt.Printf(", peer %.0f ms; worst time ratio %.2f (target <= 0.25), worst RSS ratio %.2f (target <= 0.33)", ms(sumPeer), maxTimeRatio, maxRSSRatio)
 	}
 	fmt.Printf("; worst ours/unzip -p %.2f (target <= 1.00)\n", maxUnzipRatio)
+	it, ir, err := benchImageRows(ours, peer, db, peerDB, work, corpus, runs)
+	if err != nil {
+		return err
+	}
+	if peer != "" {
+		fmt.Printf("\nimages: worst time ratio %.2f, worst RSS ratio %.2f\n", it, ir)
+	}
 	return nil
 }
 
@@ -217,7 +232,7 @@ func mib(kib int64) float64      { return float64(kib) / 1024 }
 // peer may meet but we have no data for get an empty zip, as it requires.
 func peerDBDir(osvDir, dst string) error {
 	ecos := map[string]bool{}
-	for _, e := range []string{"npm", "PyPI", "Go", "Maven", "RubyGems", "NuGet", "crates.io", "Packagist"} {
+	for _, e := range []string{"npm", "PyPI", "Go", "Maven", "RubyGems", "NuGet", "crates.io", "Packagist", "Debian"} {
 		ecos[e] = true
 	}
 	ents, err := os.ReadDir(osvDir)

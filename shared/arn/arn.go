@@ -24,13 +24,41 @@ type Function struct {
 
 // The Lambda API reference's FunctionName pattern, split into its parts:
 // (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?
+// Bounded repeats ({1,64}) compile to large automata that every binary
+// linking this package would build at start-up, so lengths and character
+// classes are checked by hand (token) and only the short patterns are regexps.
 var (
-	reName      = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
-	reQualifier = regexp.MustCompile(`^(\$LATEST|[0-9]+|[a-zA-Z0-9_-]{1,128})$`)
-	reAccount   = regexp.MustCompile(`^[0-9]{12}$`)
+	reName      = token{max: 64}
+	reQualifier = qualifier{}
+	reAccount   = token{max: 12, min: 12, digits: true}
 	reRegion    = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
 	rePartition = regexp.MustCompile(`^aws(-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?$`)
 )
+
+// token matches [a-zA-Z0-9_-]{min,max} ([0-9] only with digits); min 0 means 1.
+type token struct {
+	min, max int
+	digits   bool
+}
+
+func (t token) MatchString(s string) bool {
+	if len(s) < max(t.min, 1) || len(s) > t.max {
+		return false
+	}
+	for _, c := range []byte(s) {
+		digit := c >= '0' && c <= '9'
+		word := digit || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-'
+		if (t.digits && !digit) || !word {
+			return false
+		}
+	}
+	return true
+}
+
+// qualifier matches $LATEST, a version or an alias ([a-zA-Z0-9_-]{1,128}).
+type qualifier struct{}
+
+func (qualifier) MatchString(s string) bool { return s == "$LATEST" || token{max: 128}.MatchString(s) }
 
 // Parse reads a function reference. Names and partial ARNs take region,
 // account and partition from defaults (the event's or the scanner's own);
@@ -130,17 +158,22 @@ type Layer struct {
 	Version                          int64
 }
 
-var reLayer = regexp.MustCompile(`^arn:(aws[a-zA-Z-]*):lambda:([a-z0-9-]+):([0-9]{12}):layer:([a-zA-Z0-9_-]{1,140}):([0-9]+)$`)
+var (
+	reLayerPartition = regexp.MustCompile(`^aws[a-zA-Z-]*$`)
+	reLayerRegion    = regexp.MustCompile(`^[a-z0-9-]+$`)
+)
 
 // ParseLayer reads a layer version ARN.
 func ParseLayer(s string) (Layer, error) {
-	m := reLayer.FindStringSubmatch(s)
-	if m == nil {
+	m := strings.Split(s, ":")
+	if len(m) != 8 || m[0] != "arn" || m[2] != "lambda" || m[5] != "layer" ||
+		!reLayerPartition.MatchString(m[1]) || !reLayerRegion.MatchString(m[3]) ||
+		!reAccount.MatchString(m[4]) || !(token{max: 140}).MatchString(m[6]) || !(token{max: 19, digits: true}).MatchString(m[7]) {
 		return Layer{}, fmt.Errorf("%w: %q is not a layer version ARN", ErrInvalid, s)
 	}
 	var v int64
-	if _, err := fmt.Sscanf(m[5], "%d", &v); err != nil || v < 1 {
-		return Layer{}, fmt.Errorf("%w: layer version %q", ErrInvalid, m[5])
+	if _, err := fmt.Sscanf(m[7], "%d", &v); err != nil || v < 1 {
+		return Layer{}, fmt.Errorf("%w: layer version %q", ErrInvalid, m[7])
 	}
-	return Layer{Partition: m[1], Region: m[2], Account: m[3], Name: m[4], Version: v}, nil
+	return Layer{Partition: m[1], Region: m[3], Account: m[4], Name: m[6], Version: v}, nil
 }

@@ -97,7 +97,7 @@ type Fetched struct {
 
 // StagedImage is an image function's image as the fetch step staged it:
 // its config and each layer filtered to the files the scan reads, keyed by
-// DiffID, so a base layer shared by many images is pulled once.
+// its digest, so a base layer shared by many images is pulled once.
 type StagedImage struct {
 	URI       string        `json:"uri"`    // ResolvedImageUri
 	Digest    string        `json:"digest"` // manifest digest pulled
@@ -112,6 +112,7 @@ type StagedImage struct {
 // StagedLayer is one filtered layer in staging.
 type StagedLayer struct {
 	DiffID string `json:"diffId"`
+	Digest string `json:"digest"` // compressed, verified by the pull: the staging key
 	Key    string `json:"key"`
 	Size   int64  `json:"size"`
 	Reused bool   `json:"reused,omitempty"` // staged by an earlier scan

@@ -42,10 +42,11 @@ func StagingKey(codeSha256 string) string {
 	return StagingPrefix + hexSha(codeSha256) + ".zip"
 }
 
-// ImageLayerKey is where an image layer, filtered to the files the scan
-// reads, is staged; v1 names the filter (a new extractor set needs new keys).
-func ImageLayerKey(diffID string) string {
-	return LayersPrefix + "image/v1/" + strings.TrimPrefix(diffID, "sha256:") + ".tar"
+// ImageLayerKey is where an image layer (by compressed digest), filtered to
+// the files the scan reads, is staged; v1 names the filter (a new extractor
+// set needs new keys).
+func ImageLayerKey(digest string) string {
+	return LayersPrefix + "image/v1/" + strings.TrimPrefix(digest, "sha256:") + ".tar"
 }
 
 // LayerInventoryKey is where the inventory of a layer version (immutable)

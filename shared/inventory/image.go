@@ -22,6 +22,7 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem"
 	scalibrfs "github.com/google/osv-scalibr/fs"
 	"github.com/google/osv-scalibr/stats"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/lambdascan/lambdascan/shared/archive"
 )
@@ -257,28 +258,48 @@ type filteredImage struct {
 	filter *Filter
 }
 
+// Layers wraps each layer; DiffIDs come from the config (osv-scalibr asks
+// for them several times, and a tarball's layer would decompress itself
+// whole to compute one each time). They only label layers here: anything
+// cached by layer is keyed by the verified compressed digest.
 func (f *filteredImage) Layers() ([]v1.Layer, error) {
 	ls, err := f.Image.Layers()
 	if err != nil {
 		return nil, err
 	}
+	var diffs []v1.Hash
+	if cf, err := f.Image.ConfigFile(); err == nil && len(cf.RootFS.DiffIDs) == len(ls) {
+		diffs = cf.RootFS.DiffIDs
+	}
 	out := make([]v1.Layer, len(ls))
 	for i, l := range ls {
-		out[i] = f.filter.Layer(l)
+		fl := &filteredLayer{Layer: l, img: f.filter}
+		if diffs != nil {
+			fl.diff = &diffs[i]
+		}
+		out[i] = fl
 	}
 	return out, nil
 }
 
 type filteredLayer struct {
 	v1.Layer
-	img *Filter
+	img  *Filter
+	diff *v1.Hash // from the image config, when known
+}
+
+func (l *filteredLayer) DiffID() (v1.Hash, error) {
+	if l.diff != nil {
+		return *l.diff, nil
+	}
+	return l.Layer.DiffID()
 }
 
 // MediaType: the filtered stream is an uncompressed tar.
 func (l *filteredLayer) MediaType() (types.MediaType, error) { return types.OCIUncompressedLayer, nil }
 
 func (l *filteredLayer) name() string {
-	if d, err := l.Layer.DiffID(); err == nil {
+	if d, err := l.DiffID(); err == nil {
 		return d.String()
 	}
 	if d, err := l.Layer.Digest(); err == nil {
@@ -308,7 +329,7 @@ func (l *filteredLayer) copy(tw *tar.Writer) *Problem {
 	if size, err := l.Layer.Size(); err == nil && limit > 0 && size > limit {
 		return &Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer is %d bytes compressed, over the %d-byte limit: skipped", size, limit)}
 	}
-	rc, err := l.Layer.Uncompressed()
+	rc, err := uncompressed(l.Layer)
 	if err != nil {
 		return &Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer unreadable: " + err.Error()}
 	}
@@ -319,6 +340,11 @@ func (l *filteredLayer) copy(tw *tar.Writer) *Problem {
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
+			// Read to the very end: a registry layer's digest is checked
+			// there, and a mismatch is a damaged layer.
+			if _, err := io.Copy(io.Discard, counted); err != nil {
+				return &Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer does not match its digest: " + err.Error()}
+			}
 			return nil
 		}
 		if err != nil {
@@ -398,6 +424,48 @@ func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader, rel
 		return corrupt(err)
 	}
 	return nil
+}
+
+// uncompressed opens a layer's tar stream, inflating gzip layers with
+// klauspost's gzip (about twice the standard library's speed); other
+// encodings (zstd, plain tar) go through the layer's own Uncompressed.
+func uncompressed(l v1.Layer) (io.ReadCloser, error) {
+	mt, err := l.MediaType()
+	if err != nil || (mt != types.DockerLayer && mt != types.OCILayer) {
+		return l.Uncompressed()
+	}
+	c, err := l.Compressed()
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(c)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &gzipStream{Reader: zr, c: c}, nil
+}
+
+type gzipStream struct {
+	*gzip.Reader
+	c io.ReadCloser
+}
+
+// Read drains the compressed stream at the end of the gzip data, so a
+// verifying reader below sees its EOF and checks the digest.
+func (g *gzipStream) Read(p []byte) (int, error) {
+	n, err := g.Reader.Read(p)
+	if errors.Is(err, io.EOF) {
+		if _, derr := io.Copy(io.Discard, g.c); derr != nil {
+			return n, derr
+		}
+	}
+	return n, err
+}
+
+func (g *gzipStream) Close() error {
+	g.Reader.Close()
+	return g.c.Close()
 }
 
 type countingReader struct {

@@ -87,6 +87,8 @@ func (b badLayer) Uncompressed() (io.ReadCloser, error) {
 
 func (b badLayer) Compressed() (io.ReadCloser, error) { return b.Uncompressed() }
 
+func (b badLayer) MediaType() (types.MediaType, error) { return types.DockerUncompressedLayer, nil }
+
 func (b badLayer) DiffID() (v1.Hash, error) {
 	return v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ab", 32)}, nil
 }

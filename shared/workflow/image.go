@@ -66,13 +66,17 @@ func (d *Deps) fetchImage(ctx context.Context, t contract.Target, uri, arch stri
 	if err != nil {
 		return contract.Fetched{}, imageFailed(fmt.Errorf("%w: layers: %v", image.ErrBadReference, err))
 	}
+	cf, err := img.ConfigFile()
+	if err != nil || len(cf.RootFS.DiffIDs) != len(layers) {
+		return contract.Fetched{}, imageFailed(fmt.Errorf("%w: the config does not list one DiffID per layer", image.ErrBadReference))
+	}
 	opt := d.imageOptions()
-	for _, l := range layers {
-		diff, err := l.DiffID()
+	for i, l := range layers {
+		digest, err := l.Digest()
 		if err != nil {
-			return contract.Fetched{}, imageFailed(fmt.Errorf("%w: layer DiffID: %v", image.ErrBadReference, err))
+			return contract.Fetched{}, imageFailed(fmt.Errorf("%w: layer digest: %v", image.ErrBadReference, err))
 		}
-		sl, probs, moved, err := d.stageImageLayer(ctx, l, diff.String(), opt)
+		sl, probs, moved, err := d.stageImageLayer(ctx, l, cf.RootFS.DiffIDs[i].String(), digest.String(), opt)
 		if err != nil {
 			return contract.Fetched{}, err
 		}
@@ -85,12 +89,14 @@ func (d *Deps) fetchImage(ctx context.Context, t contract.Target, uri, arch stri
 }
 
 // stageImageLayer filters one layer into staging, unless an earlier scan
-// did. A layer staged with problems (damaged, cut off, too large) is pulled
-// again next time: the cause may have been the network.
-func (d *Deps) stageImageLayer(ctx context.Context, l v1.Layer, diffID string, opt inventory.ImageOptions) (contract.StagedLayer, []contract.Problem, int64, error) {
-	key := contract.ImageLayerKey(diffID)
+// did. The key is the layer's compressed digest, which the registry pull
+// verifies (a config's DiffID is only a claim). A layer staged with
+// problems (damaged, cut off, too large) is pulled again next time: the
+// cause may have been the network.
+func (d *Deps) stageImageLayer(ctx context.Context, l v1.Layer, diffID, digest string, opt inventory.ImageOptions) (contract.StagedLayer, []contract.Problem, int64, error) {
+	key := contract.ImageLayerKey(digest)
 	if head, err := d.AWS.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.Config.Bucket, Key: &key}); err == nil && head.Metadata["problems"] == "0" {
-		return contract.StagedLayer{DiffID: diffID, Key: key, Size: aws.ToInt64(head.ContentLength), Reused: true}, nil, 0, nil
+		return contract.StagedLayer{DiffID: diffID, Digest: digest, Key: key, Size: aws.ToInt64(head.ContentLength), Reused: true}, nil, 0, nil
 	}
 	filter, err := inventory.NewFilter(opt)
 	if err != nil {
@@ -120,7 +126,7 @@ func (d *Deps) stageImageLayer(ctx context.Context, l v1.Layer, diffID string, o
 	if err := d.put(ctx, key, f, size, map[string]string{"problems": fmt.Sprint(len(probs))}); err != nil {
 		return contract.StagedLayer{}, nil, 0, err
 	}
-	return contract.StagedLayer{DiffID: diffID, Key: key, Size: size}, probs, size, nil
+	return contract.StagedLayer{DiffID: diffID, Digest: digest, Key: key, Size: size}, probs, size, nil
 }
 
 func (d *Deps) put(ctx context.Context, key string, body io.Reader, size int64, meta map[string]string) error {

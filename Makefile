@@ -12,8 +12,11 @@ RUNS    ?= 5
 
 .PHONY: bulk-integration lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
 
+# lambdascan scans zips and directories; lambdascan-remote (run by it for
+# images and ARNs) carries the image and AWS code, kept out of zip scans.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/lambdascan
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)-remote ./cmd/lambdascan-remote
 
 # One bootstrap per step for provided.al2023 on arm64: bin/lambda/<step>/bootstrap.
 LAMBDA_DIR ?= bin/lambda

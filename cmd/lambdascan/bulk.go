@@ -6,16 +6,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	lsconfig "github.com/lambdascan/lambdascan/shared/config"
+	"github.com/lambdascan/lambdascan/shared/awsenv"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/replay"
 )
@@ -26,32 +24,9 @@ const (
 	bulkMachine = "lambdascan-bulk"
 )
 
-// envAWS is the AWS configuration from credentials in the environment
-// (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION:
-// `eval "$(aws configure export-credentials --format env)"`), for region
-// (or AWS_REGION when empty); LAMBDASCAN_AWS_ENDPOINT points clients at a
-// local stack. The SDK's full configuration loader (profiles, SSO) is left
-// out on purpose: every package linked in costs `lambdascan scan` start-up
-// time and memory.
-func envAWS(region string) (aws.Config, string, error) {
-	if region == "" {
-		region = os.Getenv("AWS_REGION")
-	}
-	if region == "" {
-		region = os.Getenv("AWS_DEFAULT_REGION")
-	}
-	key, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
-	if region == "" || key == "" || secret == "" {
-		return aws.Config{}, "", fmt.Errorf("set AWS_REGION and credentials in the environment (eval \"$(aws configure export-credentials --format env)\")")
-	}
-	cfg := aws.Config{Region: region, RetryMaxAttempts: 5,
-		Credentials: credentials.NewStaticCredentialsProvider(key, secret, os.Getenv("AWS_SESSION_TOKEN"))}
-	return cfg, os.Getenv(lsconfig.EndpointEnv), nil
-}
-
-// sfnClient builds the Step Functions client (see envAWS).
+// sfnClient builds the Step Functions client (credentials: package awsenv).
 var sfnClient = func(ctx context.Context) (*sfn.Client, error) {
-	cfg, ep, err := envAWS("")
+	cfg, ep, err := awsenv.Config("")
 	if err != nil {
 		return nil, err
 	}

@@ -1,32 +1,18 @@
 package main
 
 import (
-	"flag"
 	"strings"
+
+	"github.com/lambdascan/lambdascan/shared/scancli"
 )
 
-// parseInterspersed lets flags follow positional arguments
-// ("lambdascan scan app.zip --format json"), as users type them.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
+// The scan command's flag helpers serve every command.
+var (
+	parseInterspersed = scancli.ParseInterspersed
+	defaultDBPath     = scancli.DefaultDBPath
+)
 
-// multiFlag collects a repeatable flag.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+type multiFlag = scancli.MultiFlag
 
 func splitList(s string) []string {
 	var out []string

@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+
+	"github.com/lambdascan/lambdascan/shared/scancli"
 )
 
 func main() {
@@ -34,9 +36,9 @@ const usage = `usage:
 
 // Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 error.
 const (
-	exitOK       = 0
-	exitFindings = 1
-	exitError    = 2
+	exitOK       = scancli.ExitOK
+	exitFindings = scancli.ExitFindings
+	exitError    = scancli.ExitError
 )
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

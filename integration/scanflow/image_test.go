@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/shared/image/imagetest"
+	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/workflow"
@@ -124,7 +125,7 @@ func TestImageWithCorruptLayerIsPartial(t *testing.T) {
 	for _, p := range r.Reasons {
 		codes = append(codes, p.Code)
 	}
-	assert.Contains(t, codes, inventory.CodeCorruptLayer)
+	assert.Contains(t, codes, imagescan.CodeCorruptLayer)
 	var names []string
 	for _, p := range r.Packages {
 		names = append(names, p.Name)

@@ -35,12 +35,18 @@ const (
 	SourceRegistry  = "registry"
 )
 
-// Named errors.
+// Error is a named image error: reports and the workflow use Name.
+type Error struct{ Name, Msg string }
+
+func (e *Error) Error() string     { return e.Msg }
+func (e *Error) ErrorName() string { return e.Name }
+
+// Named errors (match with errors.Is).
 var (
-	ErrNotFound     = errors.New("image not found")
-	ErrUnauthorized = errors.New("registry refused the credentials")
-	ErrNoPlatform   = errors.New("image index has no manifest for the platform")
-	ErrBadReference = errors.New("not an image reference, tarball or OCI layout")
+	ErrNotFound     = &Error{"ImageNotFound", "image not found"}
+	ErrUnauthorized = &Error{"RegistryUnauthorized", "registry refused the credentials"}
+	ErrNoPlatform   = &Error{"NoMatchingPlatform", "image index has no manifest for the platform"}
+	ErrBadReference = &Error{"BadImageReference", "not an image reference, tarball or OCI layout"}
 )
 
 // Options say how to reach a registry and which platform to pick.

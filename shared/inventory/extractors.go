@@ -1,8 +1,13 @@
 package inventory
 
 import (
+	"bytes"
+	"slices"
+
 	"context"
 	"fmt"
+	"github.com/google/osv-scalibr/extractor"
+	"github.com/google/osv-scalibr/plugin"
 	"io/fs"
 	"sync"
 
@@ -25,9 +30,6 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/ruby/gemspec"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargoauditable"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargolock"
-	"github.com/google/osv-scalibr/extractor/filesystem/os/apk"
-	"github.com/google/osv-scalibr/extractor/filesystem/os/dpkg"
-	"github.com/google/osv-scalibr/extractor/filesystem/os/rpm"
 	"github.com/google/osv-scalibr/inventory"
 
 	"github.com/lambdascan/lambdascan/shared/archive"
@@ -52,14 +54,15 @@ var constructors = []func(*cpb.PluginConfig) (filesystem.Extractor, error){
 	cargoauditable.New, cargolock.New,
 	// Packagist
 	composerlock.New,
-	// OS packages in container images (Debian/Ubuntu, Alpine, Amazon Linux/RHEL)
-	dpkg.New, apk.New, rpm.New,
 }
+
+// Constructor builds an osv-scalibr filesystem extractor.
+type Constructor = func(*cpb.PluginConfig) (filesystem.Extractor, error)
 
 // newExtractors builds a fresh set for one filesystem; extractors carry
 // per-run config. The archive limits apply inside jars too: the jar
 // extractor opens nested jars itself.
-func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder) ([]filesystem.Extractor, error) {
+func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder, extra ...Constructor) ([]filesystem.Extractor, error) {
 	cfg := &cpb.PluginConfig{
 		MaxFileSizeBytes: lim.MaxEntryBytes,
 		PluginSpecific: []*cpb.PluginSpecificConfig{{
@@ -72,7 +75,7 @@ func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder) ([]filesystem.
 		}},
 	}
 	out := make([]filesystem.Extractor, 0, len(constructors))
-	for _, c := range constructors {
+	for _, c := range append(constructors[:len(constructors):len(constructors)], extra...) {
 		e, err := c(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("inventory: creating extractor: %w", err)
@@ -113,3 +116,51 @@ func (w recording) Extract(ctx context.Context, in *filesystem.ScanInput) (inven
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// Extraction is one run's extractors (wrapped to record per-file errors)
+// for callers that walk a filesystem of their own (container images).
+type Extraction struct {
+	Extractors []filesystem.Extractor
+	rec        *recorder
+}
+
+// NewExtraction builds the language extractors plus extra ones for fsys.
+func NewExtraction(fsys fs.FS, lim archive.Limits, extra ...Constructor) (*Extraction, error) {
+	rec := &recorder{}
+	exts, err := newExtractors(fsys, lim, rec, extra...)
+	if err != nil {
+		return nil, err
+	}
+	return &Extraction{Extractors: exts, rec: rec}, nil
+}
+
+// Problems are the recorded per-file errors and the plugins that failed.
+func (x *Extraction) Problems(statuses []*plugin.Status) []Problem {
+	x.rec.mu.Lock()
+	recorded := slices.Clone(x.rec.problems)
+	x.rec.mu.Unlock()
+	return append(recorded, failedPlugins(statuses, recorded)...)
+}
+
+// Unwrap returns the extractor inside our wrappers, and whether it only
+// wants files with an executable's magic number (Go and Rust binaries).
+func Unwrap(e filesystem.Extractor) (filesystem.Extractor, bool) {
+	if r, ok := e.(recording); ok {
+		e = r.Extractor
+	}
+	if b, ok := e.(binaryOnly); ok {
+		return b.Extractor, true
+	}
+	return e, false
+}
+
+// HasExecutableMagic says whether a file's first bytes are an executable's.
+func HasExecutableMagic(head []byte) bool {
+	return slices.ContainsFunc(magics, func(m []byte) bool { return bytes.HasPrefix(head, m) })
+}
+
+// Convert maps an osv-scalibr package to ours (false: dropped by design).
+func Convert(p *extractor.Package, origin Origin) (Package, bool) { return convert(p, origin) }
+
+// Merge dedupes packages found by several extractors, and sorts them.
+func Merge(pkgs []Package) []Package { return merge(pkgs) }

@@ -34,7 +34,17 @@ import (
 const (
 	OriginFunction = "function" // /var/task
 	OriginLayer    = "layer"    // /opt
+	OriginImage    = "image"    // a container image layer (package imagescan)
 )
+
+// LayerInfo describes one layer of a scanned container image.
+type LayerInfo struct {
+	Index     int    `json:"index"`
+	DiffID    string `json:"diffId,omitempty"`
+	Command   string `json:"command,omitempty"`
+	BaseImage bool   `json:"baseImage,omitempty"`
+	Empty     bool   `json:"empty,omitempty"`
+}
 
 // Origin says whether a package came from the function's own code or from a layer.
 type Origin struct {

@@ -10,10 +10,7 @@ import (
 	"sort"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/lambdascan/lambdascan/shared/archive"
-	"github.com/lambdascan/lambdascan/shared/image"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
 	"github.com/lambdascan/lambdascan/shared/report"
@@ -42,38 +39,11 @@ func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inv
 	})
 }
 
-// RunImage scans a container image (target.Image says which); packages are
-// attributed to the layers that added them.
-func RunImage(ctx context.Context, db *vulndb.DB, target report.Target, img v1.Image, opt ImageOptions) *report.Report {
-	return run(ctx, db, target, opt.Options, func(ctx context.Context, r *report.Report) (*inventory.Result, error) {
-		iopt := inventory.DefaultImageOptions()
-		if opt.Limits != nil {
-			iopt.Limits = *opt.Limits
-		}
-		if opt.MaxKeptBytes > 0 {
-			iopt.MaxKeptBytes = opt.MaxKeptBytes
-		}
-		iopt.MaxLayerBytes = opt.MaxLayerBytes // 0: no limit (staged layers were checked)
-		iopt.Problems = opt.Problems
-		res, err := inventory.ScanImage(ctx, img, iopt)
-		if err != nil {
-			return nil, err
-		}
-		if r.Target.Image == nil {
-			r.Target.Image = &report.Image{}
-		}
-		r.Target.Image.Layers = res.Layers
-		r.Target.Image.OS = res.OS["PRETTY_NAME"]
-		return &res.Result, nil
-	})
-}
-
-// ImageOptions tune an image scan.
-type ImageOptions struct {
-	Options
-	MaxLayerBytes int64               // compressed size of one layer; 0 means no limit
-	MaxKeptBytes  int64               // bytes the scan may write to the temp dir; 0 takes the default
-	Problems      []inventory.Problem // known already (found when the layers were staged)
+// RunWith scans with an inventory taken by inventorise (container images:
+// package imagescan), which may fill in the report's target.
+func RunWith(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
+	inventorise func(context.Context, *report.Report) (*inventory.Result, error)) *report.Report {
+	return run(ctx, db, target, opt, inventorise)
 }
 
 func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
@@ -185,6 +155,7 @@ func fail(r *report.Report, err error) {
 // ErrorName gives the stable name of an error: Step Functions routes on it
 // (it becomes the Lambda errorType) and metrics count by it.
 func ErrorName(err error) string {
+	var named interface{ ErrorName() string } // errors that carry their name (image.Error)
 	switch {
 	case errors.Is(err, archive.ErrNotZip):
 		return "NotAZip"
@@ -198,16 +169,8 @@ func ErrorName(err error) string {
 		return "EntryTooLarge"
 	case errors.Is(err, inventory.ErrTargetNotFound):
 		return "TargetNotFound"
-	case errors.Is(err, inventory.ErrImageUnreadable):
-		return "ImageUnreadable"
-	case errors.Is(err, image.ErrNotFound):
-		return "ImageNotFound"
-	case errors.Is(err, image.ErrUnauthorized):
-		return "RegistryUnauthorized"
-	case errors.Is(err, image.ErrNoPlatform):
-		return "NoMatchingPlatform"
-	case errors.Is(err, image.ErrBadReference):
-		return "BadImageReference"
+	case errors.As(err, &named):
+		return named.ErrorName()
 	case errors.Is(err, vulndb.ErrCorrupt), errors.Is(err, vulndb.ErrNotIndex):
 		return "VulnDBCorrupt"
 	case errors.Is(err, errNoDB):

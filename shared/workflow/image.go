@@ -19,6 +19,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/awsclient"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/image"
+	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/scan"
@@ -93,12 +94,12 @@ func (d *Deps) fetchImage(ctx context.Context, t contract.Target, uri, arch stri
 // verifies (a config's DiffID is only a claim). A layer staged with
 // problems (damaged, cut off, too large) is pulled again next time: the
 // cause may have been the network.
-func (d *Deps) stageImageLayer(ctx context.Context, l v1.Layer, diffID, digest string, opt inventory.ImageOptions) (contract.StagedLayer, []contract.Problem, int64, error) {
+func (d *Deps) stageImageLayer(ctx context.Context, l v1.Layer, diffID, digest string, opt imagescan.Options) (contract.StagedLayer, []contract.Problem, int64, error) {
 	key := contract.ImageLayerKey(digest)
 	if head, err := d.AWS.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.Config.Bucket, Key: &key}); err == nil && head.Metadata["problems"] == "0" {
 		return contract.StagedLayer{DiffID: diffID, Digest: digest, Key: key, Size: aws.ToInt64(head.ContentLength), Reused: true}, nil, 0, nil
 	}
-	filter, err := inventory.NewFilter(opt)
+	filter, err := imagescan.NewFilter(opt)
 	if err != nil {
 		return contract.StagedLayer{}, nil, 0, err
 	}
@@ -135,8 +136,8 @@ func (d *Deps) put(ctx context.Context, key string, body io.Reader, size int64, 
 }
 
 // imageOptions bound an image scan by the Lambda's ephemeral storage.
-func (d *Deps) imageOptions() inventory.ImageOptions {
-	opt := inventory.DefaultImageOptions()
+func (d *Deps) imageOptions() imagescan.Options {
+	opt := imagescan.DefaultOptions()
 	if d.Config.EphemeralBytes > 0 {
 		opt.MaxKeptBytes = d.Config.EphemeralBytes / 2 // the rest for the DB index and spills
 	}
@@ -159,8 +160,8 @@ func (d *Deps) runImage(ctx context.Context, db *vulndb.DB, st *contract.StagedI
 	}
 	target.Image = &report.Image{Ref: st.URI, Digest: st.Digest, Platform: st.Platform}
 	// MaxLayerBytes stays 0: layer sizes were checked when staged.
-	opt := scan.ImageOptions{Options: scan.Options{Now: d.now}, MaxKeptBytes: d.imageOptions().MaxKeptBytes, Problems: probs}
-	return scan.RunImage(ctx, db, target, img, opt), nil
+	opt := imagescan.RunOptions{Options: scan.Options{Now: d.now}, MaxKeptBytes: d.imageOptions().MaxKeptBytes, Problems: probs}
+	return imagescan.RunImage(ctx, db, target, img, opt), nil
 }
 
 func (d *Deps) readAll(ctx context.Context, key string) ([]byte, error) {

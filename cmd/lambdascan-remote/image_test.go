@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"log"
@@ -22,6 +24,31 @@ import (
 
 	"github.com/lambdascan/lambdascan/shared/image/imagetest"
 	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/scancli"
+	"github.com/lambdascan/lambdascan/shared/vulndb"
+)
+
+const testdata = "../../testdata"
+
+// scanArgs runs `lambdascan-remote scan ARGS` in process.
+func lambdascan(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"scan"}, args[1:]...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func testDB(t *testing.T) string {
+	t.Helper()
+	db := filepath.Join(t.TempDir(), "osv.lsdb")
+	_, err := vulndb.BuildFile(context.Background(), vulndb.BuildOptions{Sources: []string{filepath.Join(testdata, "osv")}}, db)
+	require.NoError(t, err)
+	return db
+}
+
+const (
+	exitFindings = scancli.ExitFindings
+	exitError    = scancli.ExitError
 )
 
 func appImage(t *testing.T, platform string) v1.Image {
@@ -97,20 +124,4 @@ func TestScanImages(t *testing.T) {
 	code, _, errs = lambdascan(t, "scan", "--db", db, "--platform", "linux/s390x", lay)
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errs, "NoMatchingPlatform")
-}
-
-func TestKindOf(t *testing.T) {
-	for target, want := range map[string]string{
-		"arn:aws:lambda:eu-west-1:123456789012:function:f":  "function",
-		"public.ecr.aws/lambda/python:3.12":                 "image",
-		"localhost:5000/app":                                "image",
-		"python:3.12":                                       "image",
-		"app@sha256:" + strings.Repeat("a", 64):             "image",
-		"nope.zip":                                          "zip",
-		"dir/missing":                                       "zip",
-		filepath.Join(testdata, "packages", "node-api.zip"): "zip",
-		filepath.Join(testdata, "packages", "src"):          "directory",
-	} {
-		assert.Equal(t, want, kindOf(target), target)
-	}
 }

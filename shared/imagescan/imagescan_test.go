@@ -1,4 +1,4 @@
-package inventory_test
+package imagescan_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/shared/image/imagetest"
+	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 )
 
@@ -44,7 +45,7 @@ func byName(ps []inventory.Package) map[string]inventory.Package {
 }
 
 func TestScanImageAttributesLayers(t *testing.T) {
-	res, err := inventory.ScanImage(context.Background(), appImage(t), inventory.DefaultImageOptions())
+	res, err := imagescan.ScanImage(context.Background(), appImage(t), imagescan.DefaultOptions())
 	require.NoError(t, err)
 	assert.Empty(t, res.Problems)
 	got := byName(res.Packages)
@@ -104,38 +105,38 @@ func TestCorruptLayerIsAPartialResult(t *testing.T) {
 	img, err := mutate.AppendLayers(mutate.MediaType(emptyImage(t), types.DockerManifestSchema2), bad, good)
 	require.NoError(t, err)
 
-	res, err := inventory.ScanImage(context.Background(), img, inventory.DefaultImageOptions())
+	res, err := imagescan.ScanImage(context.Background(), img, imagescan.DefaultOptions())
 	require.NoError(t, err, "one damaged layer does not fail the image")
 	require.NotEmpty(t, res.Problems)
 	require.Len(t, res.Problems, 1, "the damaged file is dropped, not handed to the dpkg extractor")
-	assert.Equal(t, inventory.CodeCorruptLayer, res.Problems[0].Code)
+	assert.Equal(t, imagescan.CodeCorruptLayer, res.Problems[0].Code)
 	assert.Equal(t, "/var/lib/dpkg/status", res.Problems[0].Path)
 	assert.Contains(t, byName(res.Packages), "requests", "the other layer still scans")
 }
 
 func TestOversizedLayerIsSkippedAndNamed(t *testing.T) {
-	opt := inventory.DefaultImageOptions()
+	opt := imagescan.DefaultOptions()
 	base, err := imagetest.Layer(imagetest.DebianBase()...)
 	require.NoError(t, err)
 	size, err := base.Size()
 	require.NoError(t, err)
 	opt.MaxLayerBytes = size - 1 // the base layer is just over; the app layers are smaller
-	res, err := inventory.ScanImage(context.Background(), appImage(t), opt)
+	res, err := imagescan.ScanImage(context.Background(), appImage(t), opt)
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Problems)
-	assert.Equal(t, inventory.CodeLayerTooLarge, res.Problems[0].Code)
+	assert.Equal(t, imagescan.CodeLayerTooLarge, res.Problems[0].Code)
 	got := byName(res.Packages)
 	assert.NotContains(t, got, "openssl")
 	assert.Contains(t, got, "requests")
 }
 
 func TestKeptBytesStayWithinTheBudget(t *testing.T) {
-	opt := inventory.DefaultImageOptions()
+	opt := imagescan.DefaultOptions()
 	opt.MaxKeptBytes = 100 // os-release fits; the dpkg status does not
-	res, err := inventory.ScanImage(context.Background(), appImage(t), opt)
+	res, err := imagescan.ScanImage(context.Background(), appImage(t), opt)
 	require.NoError(t, err)
 	require.NotEmpty(t, res.Problems)
-	assert.Equal(t, inventory.CodeStorageBudget, res.Problems[0].Code)
+	assert.Equal(t, imagescan.CodeStorageBudget, res.Problems[0].Code)
 }
 
 func emptyImage(t *testing.T) v1.Image {

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/authn"
 
 	"github.com/lambdascan/lambdascan/shared/arn"
+	"github.com/lambdascan/lambdascan/shared/awsenv"
 	"github.com/lambdascan/lambdascan/shared/image"
 )
 
@@ -36,7 +37,7 @@ type deployed struct {
 type deployedLayer struct{ ARN, CodeSha256, Zip string }
 
 func lambdaClient(region string) (*lambda.Client, error) {
-	cfg, ep, err := envAWS(region)
+	cfg, ep, err := awsenv.Config(region)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +165,7 @@ func ecrAuth(ctx context.Context, imageURI string) (authn.Authenticator, error) 
 	if !ok {
 		return nil, nil
 	}
-	cfg, ep, err := envAWS(region)
+	cfg, ep, err := awsenv.Config(region)
 	if err != nil {
 		return nil, err
 	}

@@ -1,9 +1,13 @@
-package inventory
+// Package imagescan inventories container images with osv-scalibr's layer
+// scanning: OS packages (dpkg, apk, rpm) and language packages, each
+// attributed to the layer that added it. Layers stream through a filter
+// that keeps only the files an extractor reads. It is its own package so
+// that binaries scanning only zips do not link the image stack.
+package imagescan
 
 import (
 	"archive/tar"
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,19 +20,24 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"github.com/google/osv-scalibr/artifact/image/layerscanning/image"
+	layerscanning "github.com/google/osv-scalibr/artifact/image/layerscanning/image"
 	"github.com/google/osv-scalibr/artifact/image/layerscanning/trace"
 	"github.com/google/osv-scalibr/artifact/image/whiteout"
 	"github.com/google/osv-scalibr/extractor/filesystem"
+	"github.com/google/osv-scalibr/extractor/filesystem/os/apk"
+	"github.com/google/osv-scalibr/extractor/filesystem/os/dpkg"
+	"github.com/google/osv-scalibr/extractor/filesystem/os/rpm"
 	scalibrfs "github.com/google/osv-scalibr/fs"
 	"github.com/google/osv-scalibr/stats"
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/lambdascan/lambdascan/shared/archive"
+	"github.com/lambdascan/lambdascan/shared/image"
+	"github.com/lambdascan/lambdascan/shared/inventory"
+	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/scan"
+	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
-
-// OriginImage: a package found in a container image layer.
-const OriginImage = "image"
 
 // Problem codes of image scans.
 const (
@@ -38,8 +47,8 @@ const (
 	CodeImageNotLoaded = "image_not_loaded"
 )
 
-// ImageOptions bound what an image scan reads and writes.
-type ImageOptions struct {
+// Options bound what an image scan reads and writes.
+type Options struct {
 	// Limits bound single files (MaxEntryBytes) and jars inside the image.
 	Limits archive.Limits
 	// MaxLayerBytes: a layer larger than this (compressed, as its manifest
@@ -53,41 +62,32 @@ type ImageOptions struct {
 	MaxKeptBytes int64
 	// Problems already known about the image (found when its layers were
 	// staged): they make the result partial like the scan's own.
-	Problems []Problem
+	Problems []inventory.Problem
 }
 
-// DefaultImageOptions suit the scan Lambda's 2 GB of /tmp.
-func DefaultImageOptions() ImageOptions {
-	return ImageOptions{Limits: archive.DefaultLimits(), MaxLayerBytes: 10 << 30, MaxLayerUncompressedBytes: 40 << 30, MaxKeptBytes: 1 << 30}
+// DefaultOptions suit the scan Lambda's 2 GB of /tmp.
+func DefaultOptions() Options {
+	return Options{Limits: archive.DefaultLimits(), MaxLayerBytes: 10 << 30, MaxLayerUncompressedBytes: 40 << 30, MaxKeptBytes: 1 << 30}
 }
 
-// LayerInfo describes one layer of a scanned image.
-type LayerInfo struct {
-	Index     int    `json:"index"`
-	DiffID    string `json:"diffId,omitempty"`
-	Command   string `json:"command,omitempty"`
-	BaseImage bool   `json:"baseImage,omitempty"`
-	Empty     bool   `json:"empty,omitempty"`
-}
-
-// ImageResult is an image's inventory with its layers.
-type ImageResult struct {
-	Result
-	Layers []LayerInfo       `json:"layers"`
-	OS     map[string]string `json:"os,omitempty"` // /etc/os-release
+// Result is an image's inventory with its layers.
+type Result struct {
+	inventory.Result
+	Layers []inventory.LayerInfo `json:"layers"`
+	OS     map[string]string     `json:"os,omitempty"` // /etc/os-release
 }
 
 // ScanImage inventories a container image with osv-scalibr's layer scanning,
 // attributing every package to the layer that added it. Layers stream from
 // their source (a registry, a tarball); only the files an extractor reads
 // are written to the temp dir, so a 1 GB image costs a few MB of /tmp.
-func ScanImage(ctx context.Context, img v1.Image, opt ImageOptions) (*ImageResult, error) {
+func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) {
 	filter, err := NewFilter(opt)
 	if err != nil {
 		return nil, err
 	}
 	f := &filteredImage{Image: img, filter: filter}
-	simg, err := image.FromV1Image(f, &image.Config{MaxFileBytes: max(opt.Limits.MaxEntryBytes, 1), MaxSymlinkDepth: image.DefaultMaxSymlinkDepth})
+	simg, err := layerscanning.FromV1Image(f, &layerscanning.Config{MaxFileBytes: max(opt.Limits.MaxEntryBytes, 1), MaxSymlinkDepth: layerscanning.DefaultMaxSymlinkDepth})
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
 	}
@@ -96,17 +96,16 @@ func ScanImage(ctx context.Context, img v1.Image, opt ImageOptions) (*ImageResul
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
 	}
-	res := &ImageResult{}
+	res := &Result{}
 	res.Problems = append(slices.Clone(opt.Problems), filter.Problems()...)
 
-	rec := &recorder{}
 	root := simg.FS()
-	exts, err := newExtractors(root, opt.Limits, rec)
+	x, err := inventory.NewExtraction(root, opt.Limits, osExtractors...)
 	if err != nil {
 		return nil, err
 	}
 	inv, statuses, err := filesystem.Run(ctx, &filesystem.Config{
-		Extractors:   exts,
+		Extractors:   x.Extractors,
 		ScanRoots:    []*scalibrfs.ScanRoot{{FS: root}},
 		Stats:        stats.NoopCollector{},
 		ReadSymlinks: false,
@@ -114,33 +113,32 @@ func ScanImage(ctx context.Context, img v1.Image, opt ImageOptions) (*ImageResul
 	if err != nil {
 		return nil, fmt.Errorf("inventory: walking image: %w", err)
 	}
-	res.Problems = append(res.Problems, rec.problems...)
-	res.Problems = append(res.Problems, failedPlugins(statuses, rec.problems)...)
-	trace.PopulateLayerDetails(ctx, &inv, chain, exts, &filesystem.Config{Stats: stats.NoopCollector{}})
+	res.Problems = append(res.Problems, x.Problems(statuses)...)
+	trace.PopulateLayerDetails(ctx, &inv, chain, x.Extractors, &filesystem.Config{Stats: stats.NoopCollector{}})
 
 	base := simg.BaseImageIndex
 	for i, c := range chain {
 		l := c.Layer()
-		res.Layers = append(res.Layers, LayerInfo{Index: i, DiffID: l.DiffID().String(), Command: l.Command(),
+		res.Layers = append(res.Layers, inventory.LayerInfo{Index: i, DiffID: l.DiffID().String(), Command: l.Command(),
 			BaseImage: base >= 0 && i <= base, Empty: l.IsEmpty()})
 	}
 	if len(inv.ContainerImageMetadata) > 0 {
 		res.OS = inv.ContainerImageMetadata[0].OSInfo
 	}
 	for _, p := range inv.Packages {
-		origin := Origin{Kind: OriginImage}
+		origin := inventory.Origin{Kind: inventory.OriginImage}
 		if lm := p.LayerMetadata; lm != nil {
 			origin.Layer = lm.DiffID.String()
 			origin.LayerIndex = lm.Index
 			origin.BaseImage = base >= 0 && lm.Index <= base
 		}
-		pkg, ok := convert(p, origin)
+		pkg, ok := inventory.Convert(p, origin)
 		if !ok {
 			continue
 		}
 		res.Packages = append(res.Packages, pkg)
 	}
-	res.Packages = merge(res.Packages)
+	res.Packages = inventory.Merge(res.Packages)
 	if len(res.Packages) == 0 {
 		res.Notes = append(res.Notes, "0 packages: no OS package database, lockfile, installed package metadata, jar or binary with build info was found")
 	}
@@ -149,7 +147,11 @@ func ScanImage(ctx context.Context, img v1.Image, opt ImageOptions) (*ImageResul
 
 // ErrImageUnreadable: the image's manifest, config or layer list could not
 // be read at all (a damaged layer inside is a partial result instead).
-var ErrImageUnreadable = errors.New("image unreadable")
+var ErrImageUnreadable = &image.Error{Name: "ImageUnreadable", Msg: "image unreadable"}
+
+// osExtractors add OS package databases to the language extractors:
+// Debian/Ubuntu, Alpine, and Amazon Linux/RHEL (rpm; pure-Go SQLite).
+var osExtractors = []inventory.Constructor{dpkg.New, apk.New, rpm.New}
 
 // keeper decides, from a tar header (and the first bytes for binaries),
 // whether any extractor would read a file.
@@ -163,15 +165,14 @@ type keeper struct {
 var alwaysKeep = []string{"etc/os-release", "usr/lib/os-release"}
 
 func newKeeper(lim archive.Limits) (*keeper, error) {
-	exts, err := newExtractors(nil, lim, &recorder{})
+	x, err := inventory.NewExtraction(nil, lim, osExtractors...)
 	if err != nil {
 		return nil, err
 	}
 	k := &keeper{binary: map[string]bool{}, maxFile: lim.MaxEntryBytes}
-	for _, e := range exts {
-		inner := e.(recording).Extractor
-		if b, ok := inner.(binaryOnly); ok {
-			inner = b.Extractor
+	for _, e := range x.Extractors {
+		inner, magic := inventory.Unwrap(e)
+		if magic {
 			k.binary[inner.Name()] = true
 		}
 		k.exts = append(k.exts, inner)
@@ -210,14 +211,14 @@ func (k *keeper) wants(name string, info fs.FileInfo) (want, needsMagic bool) {
 // one temp-storage budget. The scan step reads layers staged through it.
 type Filter struct {
 	keep   *keeper
-	opt    ImageOptions
+	opt    Options
 	mu     sync.Mutex
-	probs  []Problem
+	probs  []inventory.Problem
 	budget int64 // bytes still allowed into the temp dir
 }
 
 // NewFilter builds a filter for one image.
-func NewFilter(opt ImageOptions) (*Filter, error) {
+func NewFilter(opt Options) (*Filter, error) {
 	keep, err := newKeeper(opt.Limits)
 	if err != nil {
 		return nil, err
@@ -229,13 +230,13 @@ func NewFilter(opt ImageOptions) (*Filter, error) {
 func (f *Filter) Layer(l v1.Layer) v1.Layer { return &filteredLayer{Layer: l, img: f} }
 
 // Problems found so far (complete once every stream was read to its end).
-func (f *Filter) Problems() []Problem {
+func (f *Filter) Problems() []inventory.Problem {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.probs)
 }
 
-func (f *Filter) add(p Problem) {
+func (f *Filter) add(p inventory.Problem) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.probs = append(f.probs, p)
@@ -323,15 +324,15 @@ func (l *filteredLayer) Uncompressed() (io.ReadCloser, error) {
 	return pr, nil
 }
 
-func (l *filteredLayer) copy(tw *tar.Writer) *Problem {
+func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 	name := l.name()
 	limit := l.img.opt.MaxLayerBytes
 	if size, err := l.Layer.Size(); err == nil && limit > 0 && size > limit {
-		return &Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer is %d bytes compressed, over the %d-byte limit: skipped", size, limit)}
+		return &inventory.Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer is %d bytes compressed, over the %d-byte limit: skipped", size, limit)}
 	}
 	rc, err := uncompressed(l.Layer)
 	if err != nil {
-		return &Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer unreadable: " + err.Error()}
+		return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer unreadable: " + err.Error()}
 	}
 	defer rc.Close()
 	counted := &countingReader{r: rc}
@@ -343,21 +344,21 @@ func (l *filteredLayer) copy(tw *tar.Writer) *Problem {
 			// Read to the very end: a registry layer's digest is checked
 			// there, and a mismatch is a damaged layer.
 			if _, err := io.Copy(io.Discard, counted); err != nil {
-				return &Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer does not match its digest: " + err.Error()}
+				return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer does not match its digest: " + err.Error()}
 			}
 			return nil
 		}
 		if err != nil {
-			return &Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer truncated or corrupt: " + err.Error()}
+			return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer truncated or corrupt: " + err.Error()}
 		}
 		if ulimit := l.img.opt.MaxLayerUncompressedBytes; ulimit > 0 && counted.n > ulimit {
-			return &Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer passed %d uncompressed bytes: the rest skipped", ulimit)}
+			return &inventory.Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer passed %d uncompressed bytes: the rest skipped", ulimit)}
 		}
 		rel := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
 		switch h.Typeflag {
 		case tar.TypeDir, tar.TypeSymlink, tar.TypeLink:
 			if err := tw.WriteHeader(h); err != nil {
-				return &Problem{Code: CodeCorruptLayer, Path: name, Detail: err.Error()}
+				return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: err.Error()}
 			}
 			continue
 		case tar.TypeReg:
@@ -367,7 +368,7 @@ func (l *filteredLayer) copy(tw *tar.Writer) *Problem {
 		if whiteout.IsWhiteout(path.Base(rel)) {
 			h.Size = 0
 			if err := tw.WriteHeader(h); err != nil {
-				return &Problem{Code: CodeCorruptLayer, Path: name, Detail: err.Error()}
+				return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: err.Error()}
 			}
 			continue
 		}
@@ -378,16 +379,16 @@ func (l *filteredLayer) copy(tw *tar.Writer) *Problem {
 		br.Reset(tr)
 		if magic {
 			head, _ := br.Peek(4)
-			if !slices.ContainsFunc(magics, func(m []byte) bool { return bytes.HasPrefix(head, m) }) {
+			if !inventory.HasExecutableMagic(head) {
 				continue
 			}
 		}
 		if l.img.keep.maxFile > 0 && h.Size > l.img.keep.maxFile {
-			l.img.add(Problem{Code: CodeEntryTooLarge, Path: "/" + rel, Detail: fmt.Sprintf("%d bytes, over the %d-byte limit: not read", h.Size, l.img.keep.maxFile)})
+			l.img.add(inventory.Problem{Code: inventory.CodeEntryTooLarge, Path: "/" + rel, Detail: fmt.Sprintf("%d bytes, over the %d-byte limit: not read", h.Size, l.img.keep.maxFile)})
 			continue
 		}
 		if !l.img.take(h.Size) {
-			return &Problem{Code: CodeStorageBudget, Path: "/" + rel, Detail: fmt.Sprintf("kept files would pass %d bytes of temp storage: the rest of the image skipped", l.img.opt.MaxKeptBytes)}
+			return &inventory.Problem{Code: CodeStorageBudget, Path: "/" + rel, Detail: fmt.Sprintf("kept files would pass %d bytes of temp storage: the rest of the image skipped", l.img.opt.MaxKeptBytes)}
 		}
 		if err := l.copyFile(tw, h, br, rel); err != nil {
 			return err
@@ -398,9 +399,9 @@ func (l *filteredLayer) copy(tw *tar.Writer) *Problem {
 // copyFile writes one kept file. Small files (package databases, metadata:
 // nearly all) are read whole first, so a truncated one is dropped rather
 // than handed to an extractor; larger ones stream and are padded.
-func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader, rel string) *Problem {
-	corrupt := func(err error) *Problem {
-		return &Problem{Code: CodeCorruptLayer, Path: "/" + rel, Detail: "layer truncated or corrupt: " + err.Error()}
+func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader, rel string) *inventory.Problem {
+	corrupt := func(err error) *inventory.Problem {
+		return &inventory.Problem{Code: CodeCorruptLayer, Path: "/" + rel, Detail: "layer truncated or corrupt: " + err.Error()}
 	}
 	if h.Size <= 1<<20 {
 		buf := make([]byte, h.Size)
@@ -484,4 +485,38 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// RunImage scans a container image (target.Image names it) into a report:
+// packages attributed to their layers, matched like any other scan.
+func RunImage(ctx context.Context, db *vulndb.DB, target report.Target, img v1.Image, opt RunOptions) *report.Report {
+	return scan.RunWith(ctx, db, target, opt.Options, func(ctx context.Context, r *report.Report) (*inventory.Result, error) {
+		iopt := DefaultOptions()
+		if opt.Limits != nil {
+			iopt.Limits = *opt.Limits
+		}
+		if opt.MaxKeptBytes > 0 {
+			iopt.MaxKeptBytes = opt.MaxKeptBytes
+		}
+		iopt.MaxLayerBytes = opt.MaxLayerBytes // 0: no limit (staged layers were checked)
+		iopt.Problems = opt.Problems
+		res, err := ScanImage(ctx, img, iopt)
+		if err != nil {
+			return nil, err
+		}
+		if r.Target.Image == nil {
+			r.Target.Image = &report.Image{}
+		}
+		r.Target.Image.Layers = res.Layers
+		r.Target.Image.OS = res.OS["PRETTY_NAME"]
+		return &res.Result, nil
+	})
+}
+
+// RunOptions tune RunImage.
+type RunOptions struct {
+	scan.Options
+	MaxLayerBytes int64               // compressed size of one layer; 0 means no limit
+	MaxKeptBytes  int64               // bytes the scan may write to the temp dir; 0 takes the default
+	Problems      []inventory.Problem // known already (found when the layers were staged)
 }

@@ -1,0 +1,132 @@
+// Command lambdascan-remote is the half of `lambdascan scan` that reads
+// container images (docker save tarballs, OCI layouts, registries, ECR) and
+// deployed functions and layers (ARNs, with AWS credentials from the
+// environment). `lambdascan scan` runs it for those targets; on its own it
+// takes the same arguments after "scan".
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/lambdascan/lambdascan/shared/image"
+	"github.com/lambdascan/lambdascan/shared/imagescan"
+	"github.com/lambdascan/lambdascan/shared/inventory"
+	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/scan"
+	"github.com/lambdascan/lambdascan/shared/scancli"
+	"github.com/lambdascan/lambdascan/shared/vulndb"
+)
+
+const cmdName = "lambdascan scan"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "scan" {
+		fmt.Fprintln(stderr, "usage: lambdascan-remote scan [lambdascan scan flags] TARGET (run by `lambdascan scan` for images and ARNs)")
+		return scancli.ExitError
+	}
+	req, ok := scancli.Parse(cmdName, args[1:], stderr)
+	if !ok {
+		return scancli.ExitError
+	}
+	return scancli.Run(ctx, cmdName, req, scanRemote, stdout, stderr)
+}
+
+// scanRemote scans an image, a function or layer ARN (zips and directories
+// too, so the command stands on its own).
+func scanRemote(ctx context.Context, db *vulndb.DB, req scancli.Request, tmp string) (*report.Report, error) {
+	var plat *v1.Platform
+	if req.Platform != "" {
+		p, err := v1.ParsePlatform(req.Platform)
+		if err != nil {
+			return nil, fmt.Errorf("--platform %q: %w", req.Platform, err)
+		}
+		plat = p
+	}
+	layerRefs, target := req.Layers, req.Target
+	if scancli.KindOf(target) == scancli.KindLayer {
+		layerRefs, target = append(layerRefs, target), "" // a layer version ARN is a layer target
+	}
+	var layers []inventory.Source
+	var tgtLayers []report.Layer
+	for _, l := range layerRefs {
+		src := inventory.Source{Path: l, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: filepath.Base(l)}}
+		rl := report.Layer{ARN: filepath.Base(l)}
+		if scancli.KindOf(l) == scancli.KindLayer {
+			dl, err := fetchLayer(ctx, nil, l, tmp)
+			if err != nil {
+				return nil, err
+			}
+			src.Path, src.Origin.Layer = dl.Zip, l
+			rl = report.Layer{ARN: l, CodeSha256: dl.CodeSha256}
+		}
+		layers = append(layers, src)
+		tgtLayers = append(tgtLayers, rl)
+	}
+	if target == "" { // the layers are the target
+		return scan.Run(ctx, db, report.Target{Kind: "layer", Layers: tgtLayers}, layers, scan.Options{}), nil
+	}
+	switch scancli.KindOf(target) {
+	case scancli.KindFunction:
+		d, err := fetchFunction(ctx, target, tmp)
+		if err != nil {
+			return nil, err
+		}
+		tgt := report.Target{Kind: "function", FunctionARN: d.ARN, CodeSha256: d.CodeSha256, Runtime: d.Runtime}
+		if d.ImageURI != "" {
+			p := image.PlatformOf(d.Arch)
+			if plat != nil {
+				p = *plat
+			}
+			return scanImage(ctx, db, tgt, d.ImageURI, p)
+		}
+		sources := []inventory.Source{{Path: d.Zip, Origin: inventory.Origin{Kind: inventory.OriginFunction}}}
+		for _, l := range d.Layers {
+			sources = append(sources, inventory.Source{Path: l.Zip, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: l.ARN}})
+			tgt.Layers = append(tgt.Layers, report.Layer{ARN: l.ARN, CodeSha256: l.CodeSha256})
+		}
+		return scan.Run(ctx, db, tgt, append(sources, layers...), scan.Options{}), nil
+	case scancli.KindImage:
+		p := v1.Platform{OS: "linux", Architecture: "amd64"}
+		if plat != nil {
+			p = *plat
+		}
+		return scanImage(ctx, db, report.Target{Kind: "image"}, target, p)
+	}
+	sources := []inventory.Source{{Path: target}}
+	if len(layers) > 0 {
+		sources[0].Origin = inventory.Origin{Kind: inventory.OriginFunction}
+	}
+	return scan.Run(ctx, db, report.Target{Kind: scancli.KindOf(target), Path: target, Layers: tgtLayers}, append(sources, layers...), scan.Options{}), nil
+}
+
+// scanImage opens an image (tarball, OCI layout, registry; ECR with the
+// caller's credentials) and scans it.
+func scanImage(ctx context.Context, db *vulndb.DB, tgt report.Target, ref string, p v1.Platform) (*report.Report, error) {
+	auth, err := ecrAuth(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("ECR login for %s: %w", ref, err)
+	}
+	img, info, err := image.Open(ctx, ref, image.Options{Platform: p, Auth: auth, ECRMirror: os.Getenv(image.MirrorEnv)})
+	tgt.Image = &report.Image{Ref: ref, Digest: info.Digest, Platform: info.Platform}
+	if tgt.Path == "" && info.Source != image.SourceRegistry {
+		tgt.Path = ref
+	}
+	if err != nil {
+		return scan.Failed(tgt, err), nil
+	}
+	return imagescan.RunImage(ctx, db, tgt, img, imagescan.RunOptions{MaxLayerBytes: imagescan.DefaultOptions().MaxLayerBytes}), nil
+}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -184,7 +183,6 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 		}
 	}
 	e.Deps = workflow.NewDeps(cfg, c)
-	e.Deps.Fetcher = workflow.HTTPDownloader{Client: &http.Client{Transport: s3Rewrite{presign: s3.NewPresignClient(c.S3)}}}
 	if opt.Now != nil {
 		e.Deps.Now = opt.Now
 		e.Deps.Cache.Now = opt.Now
@@ -289,33 +287,6 @@ func (e *Env) bridge(ctx context.Context, c *sqs.Client) {
 			c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(e.EventsQueue), ReceiptHandle: m.ReceiptHandle})
 		}
 	}
-}
-
-// s3Rewrite turns the code locations moto's GetFunction returns (plain URLs
-// on the real S3 host names) into what AWS returns: a presigned GET, here
-// against the local S3.
-type s3Rewrite struct{ presign *s3.PresignClient }
-
-func (r s3Rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
-	host := req.URL.Hostname()
-	i := strings.Index(host, ".s3.")
-	if i <= 0 || !strings.HasSuffix(host, ".amazonaws.com") {
-		return http.DefaultTransport.RoundTrip(req)
-	}
-	signed, err := r.presign.PresignGetObject(req.Context(), &s3.GetObjectInput{
-		Bucket: aws.String(host[:i]), Key: aws.String(strings.TrimPrefix(req.URL.Path, "/")),
-	})
-	if err != nil {
-		return nil, err
-	}
-	out, err := http.NewRequestWithContext(req.Context(), http.MethodGet, signed.URL, nil)
-	if err != nil {
-		return nil, err
-	}
-	for k, v := range signed.SignedHeader {
-		out.Header[k] = v
-	}
-	return http.DefaultTransport.RoundTrip(out)
 }
 
 // ExecutionName is the execution the bridge starts for an event id.

@@ -23,10 +23,29 @@ def _state_machine_deepcopy(self, memo):
 
 sfn_models.StateMachine.__deepcopy__ = _state_machine_deepcopy
 
-#  - GetLayerVersion answers Content.Location "s3://": point it where the
-#    layer was published from, as function code locations already are (AWS
-#    returns a presigned URL; the local stack presigns this one).
+#  - Code locations: AWS answers GetFunction's Code.Location and
+#    GetLayerVersion's Content.Location with presigned S3 URLs that anyone
+#    holding them can GET; moto answers an unsigned S3 URL (functions) or
+#    "s3://" (layers). Presign both against the local endpoint (MOTO_PORT,
+#    the proxy) so every client downloads code as it would from AWS.
+import os  # noqa: E402
+
 from moto.awslambda import models as lambda_models  # noqa: E402
+
+_presigner = None
+
+
+def _presigned(region, bucket, key):
+    global _presigner
+    if _presigner is None:
+        import boto3
+        from botocore.config import Config
+
+        _presigner = boto3.client(
+            "s3", region_name=region, endpoint_url=f"http://127.0.0.1:{os.environ.get('MOTO_PORT', '5000')}",
+            aws_access_key_id="test", aws_secret_access_key="test", config=Config(s3={"addressing_style": "path"}))
+    return _presigner.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=600)
+
 
 _get_layer_version = lambda_models.LayerVersion.get_layer_version
 
@@ -35,11 +54,23 @@ def _layer_version_with_location(self):
     out = _get_layer_version(self)
     bucket, key = self.content.get("S3Bucket"), self.content.get("S3Key")
     if bucket and key:
-        out["Content"]["Location"] = f"https://{bucket}.s3.{self.region}.amazonaws.com/{key}"
+        out["Content"]["Location"] = _presigned(self.region, bucket, key)
     return out
 
 
 lambda_models.LayerVersion.get_layer_version = _layer_version_with_location
+
+_get_code = lambda_models.LambdaFunction.get_code
+
+
+def _code_with_presigned_location(self):
+    out = _get_code(self)
+    if "S3Key" in self.code and "Code" in out:
+        out["Code"]["Location"] = _presigned(self.region, self.code["S3Bucket"], self.code["S3Key"])
+    return out
+
+
+lambda_models.LambdaFunction.get_code = _code_with_presigned_location
 
 #  - The states:startExecution(.sync) task calls boto3 with the ASL's
 #    parameter names (StateMachineArn, Input, Name) where boto3 wants

@@ -84,6 +84,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzOpenIndex -fuzztime $(FUZZTIME) ./shared/vulndb
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/arn
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/events
+	$(GO) test -run XXX -fuzz FuzzFilterLayer -fuzztime $(FUZZTIME) ./shared/imagescan
 
 clean:
 	rm -rf bin

@@ -345,7 +345,8 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		case workflow.StepScan:
 			memory, timeout, tmp = p.ScannerMemorySize, p.ScannerTimeout, p.EphemeralStorage
 		case workflow.StepFetch:
-			memory, timeout, tmp = 512, p.ScannerTimeout, p.EphemeralStorage
+			// Inflates and filters image layers: the scanner's CPU share.
+			memory, timeout, tmp = p.ScannerMemorySize, p.ScannerTimeout, p.EphemeralStorage
 		case workflow.StepMirror:
 			memory, timeout, tmp = 2048, 900, 4096
 		}

@@ -1,6 +1,7 @@
 package imagescan_test
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"io"
@@ -146,4 +147,45 @@ func emptyImage(t *testing.T) v1.Image {
 	_, err = partial.Descriptor(img)
 	require.NoError(t, err)
 	return img
+}
+
+// rawTar is an uncompressed layer of arbitrary bytes.
+type rawTar struct {
+	v1.Layer
+	data []byte
+}
+
+func (r rawTar) Uncompressed() (io.ReadCloser, error) {
+	return io.NopCloser(bytes.NewReader(r.data)), nil
+}
+func (r rawTar) MediaType() (types.MediaType, error) { return types.DockerUncompressedLayer, nil }
+func (r rawTar) DiffID() (v1.Hash, error) {
+	return v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("cd", 32)}, nil
+}
+
+// Whatever a layer holds, the filter yields a readable tar (possibly cut
+// short, with a problem) and never panics.
+func FuzzFilterLayer(f *testing.F) {
+	f.Add(imagetest.Tar(imagetest.DebianBase()...))
+	f.Add(imagetest.Tar(imagetest.PythonApp()...))
+	f.Add([]byte("not a tar"))
+	filter, err := imagescan.NewFilter(imagescan.DefaultOptions()) // building extractors is the slow part
+	require.NoError(f, err)
+	good, err := imagetest.Layer()
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		rc, err := filter.Layer(rawTar{Layer: good, data: data}).Uncompressed()
+		require.NoError(t, err)
+		defer rc.Close()
+		tr := tar.NewReader(rc)
+		for {
+			_, err := tr.Next()
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err, "the filtered stream is a valid tar")
+			_, err = io.Copy(io.Discard, tr)
+			require.NoError(t, err)
+		}
+	})
 }

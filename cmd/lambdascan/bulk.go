@@ -66,6 +66,7 @@ func cmdBulk(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	exclude := fs.String("exclude", "", "comma-separated function name globs to skip")
 	org := fs.Bool("organization", false, "scan every active account of the organization")
 	force := fs.Bool("force", false, "ignore the cache")
+	noTags := fs.Bool("no-tags", false, "write no tags in this run (TagResource's 15 rps bounds a large first run)")
 	wait := fs.Bool("wait", false, "follow the run with a progress bar until it ends")
 	name := fs.String("name", "", "execution name (default: bulk-<time>)")
 	if _, err := parseInterspersed(fs, args[1:]); err != nil {
@@ -81,7 +82,7 @@ func cmdBulk(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "lambdascan bulk: %v\n", err)
 		return exitError
 	}
-	req := contract.BulkRequest{Accounts: splitList(*accounts), Regions: splitList(*regions), Exclude: splitList(*exclude), Organization: *org, Force: *force}
+	req := contract.BulkRequest{Accounts: splitList(*accounts), Regions: splitList(*regions), Exclude: splitList(*exclude), Organization: *org, Force: *force, NoTags: *noTags}
 	input, _ := json.Marshal(req)
 	if *name == "" {
 		*name = "bulk-" + time.Now().UTC().Format("20060102T150405Z")

@@ -28,7 +28,7 @@ const usage = `usage:
   lambdascan db build --from DIR|URL [--from ...] [--ecosystems a,b] --out FILE
   lambdascan db info [FILE]
   lambdascan db update [--from URL] [--ecosystems a,b] [--out FILE]
-  lambdascan bulk start [--accounts a,b] [--regions r1,r2] [--exclude glob,...] [--organization] [--force] [--wait]
+  lambdascan bulk start [--accounts a,b] [--regions r1,r2] [--exclude glob,...] [--organization] [--force] [--no-tags] [--wait]
   lambdascan status [-n 10]
   lambdascan replay [--since 24h] [--dry-run]
   lambdascan version

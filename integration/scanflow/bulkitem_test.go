@@ -25,11 +25,11 @@ func TestBulkItemSpendsControlPlaneOnlyOnChanges(t *testing.T) {
 	fnARN, err := env.CreateFunction(ctx, "bulk-item", pkg("python-requirements.zip"), "python3.11", nil, nil)
 	require.NoError(t, err)
 
-	item := func(force bool) string {
+	item := func(force bool, mode string) string {
 		cfg, err := env.AWS.Lambda.GetFunctionConfiguration(ctx, &lambdasvc.GetFunctionConfigurationInput{FunctionName: aws.String(fnARN)})
 		require.NoError(t, err)
 		code := contract.NewCode(aws.ToString(cfg.CodeSha256), string(cfg.Runtime), string(cfg.PackageType), nil)
-		b, err := json.Marshal(bulk.Item{FunctionArn: fnARN, SelfChecked: true, Force: force, Code: &code, TagMode: contract.TagModeChanged})
+		b, err := json.Marshal(bulk.Item{FunctionArn: fnARN, SelfChecked: true, Force: force, Code: &code, TagMode: mode})
 		require.NoError(t, err)
 		return string(b)
 	}
@@ -41,6 +41,7 @@ func TestBulkItemSpendsControlPlaneOnlyOnChanges(t *testing.T) {
 	for i, c := range []struct {
 		name     string
 		force    bool
+		mode     string
 		newCode  string
 		outcome  string
 		tagCalls int
@@ -48,13 +49,18 @@ func TestBulkItemSpendsControlPlaneOnlyOnChanges(t *testing.T) {
 		{name: "first scan tags", outcome: "scanned", tagCalls: 1},
 		{name: "unchanged code is a hit", outcome: "cache-hit", tagCalls: 0},
 		{name: "forced rescan, same outcome: no tag call", force: true, outcome: "scanned", tagCalls: 0},
+		{name: "a run without tags leaves new findings untagged", mode: contract.TagModeNone, newCode: "java-shaded.zip", outcome: "scanned", tagCalls: 0},
 		{name: "new findings are tagged", newCode: "node-api.zip", outcome: "scanned", tagCalls: 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.newCode != "" {
 				require.NoError(t, env.UpdateCode(ctx, "bulk-item", pkg(c.newCode)))
 			}
-			input := item(c.force)
+			mode := c.mode
+			if mode == "" {
+				mode = contract.TagModeChanged
+			}
+			input := item(c.force, mode)
 			before := tags()
 			env.Stack.ResetControlPlane()
 			exec, err := env.Start(ctx, fmt.Sprintf("bulk-item-%d-%d", i, time.Now().UnixNano()), input)

@@ -144,7 +144,11 @@ func (e *Enumerator) enumerateOne(ctx context.Context, account, region string, r
 				st.Excluded["glob"]++
 				continue
 			}
-			items = append(items, Item{FunctionArn: fnARN, Force: req.Force, SelfChecked: true, Code: listedCode(f), TagMode: contract.TagModeChanged})
+			mode := contract.TagModeChanged
+			if req.NoTags {
+				mode = contract.TagModeNone
+			}
+			items = append(items, Item{FunctionArn: fnARN, Force: req.Force, SelfChecked: true, Code: listedCode(f), TagMode: mode})
 		}
 		if aws.ToString(out.NextMarker) == "" {
 			return items, nil

@@ -31,12 +31,15 @@ type Target struct {
 	// (the 15 rps control plane is what bounds a bulk run).
 	Listed *Code `json:"listed,omitempty"`
 	// TagMode "changed" writes tags only when status or findings differ
-	// from the function's current tags (bulk runs); "" always tags.
+	// from the function's current tags (bulk runs), "none" never; "" always tags.
 	TagMode string `json:"tagMode,omitempty"`
 }
 
-// TagModeChanged: tag only when the outcome differs from the current tags.
-const TagModeChanged = "changed"
+// Tag modes of a bulk item.
+const (
+	TagModeChanged = "changed" // tag only when the outcome differs from the current tags
+	TagModeNone    = "none"    // leave tags alone: a run that must finish fast (reports, metrics and SNS still happen)
+)
 
 // Skip is the self-skip state's output.
 type Skip struct {

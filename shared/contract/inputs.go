@@ -76,4 +76,7 @@ type BulkRequest struct {
 	Force        bool     `json:"force,omitempty"`   // ignore the cache
 	Organization bool     `json:"organization,omitempty"`
 	AllVersions  bool     `json:"allVersions,omitempty"` // ListFunctions FunctionVersion=ALL
+	// NoTags: the run's scans write no tags (TagResource is Lambda's 15 rps
+	// bottleneck: 10,000 first tags take 11 minutes at the full limit).
+	NoTags bool `json:"noTags,omitempty"`
 }

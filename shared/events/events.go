@@ -90,10 +90,10 @@ func Parse(raw []byte, defaults Defaults) (contract.Target, error) {
 	}
 	t.SelfChecked = in.SelfChecked
 	switch in.TagMode {
-	case "", contract.TagModeChanged:
+	case "", contract.TagModeChanged, contract.TagModeNone:
 		t.TagMode = in.TagMode
 	default:
-		return contract.Target{}, invalid("tagMode %q: only %q or absent", in.TagMode, contract.TagModeChanged)
+		return contract.Target{}, invalid("tagMode %q: %q, %q or absent", in.TagMode, contract.TagModeChanged, contract.TagModeNone)
 	}
 	if in.Code != nil {
 		if err := validCode(in.Code); err != nil {

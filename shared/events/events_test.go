@@ -128,6 +128,10 @@ func TestBulkItem(t *testing.T) {
 	got, err = events.Parse([]byte(`{"functionArn":"f","code":{"codeSha256":"`+sha+`","packageType":"Image"}}`), scanner)
 	require.NoError(t, err)
 	assert.Equal(t, []string{}, got.Listed.Layers, "absent layers compare equal to none")
+
+	got, err = events.Parse([]byte(`{"functionArn":"f","tagMode":"none"}`), scanner)
+	require.NoError(t, err)
+	assert.Equal(t, contract.TagModeNone, got.TagMode)
 }
 
 // sha is a base64 SHA-256 as Lambda reports CodeSha256.

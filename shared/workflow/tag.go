@@ -22,7 +22,7 @@ const (
 // LambdaScanFindings ("C2-H5-M1-L0"). Our TagResource calls are
 // CloudTrail events too; the EventBridge rule does not listen for them.
 func (d *Deps) Tag(ctx context.Context, in contract.RecordInput) (contract.Tagged, error) {
-	if !d.Config.EnableTagging {
+	if !d.Config.EnableTagging || in.Target.TagMode == contract.TagModeNone {
 		return contract.Tagged{}, nil
 	}
 	status := "failed"

@@ -94,7 +94,7 @@ func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 		LifecycleRules: &[]*awss3.LifecycleRule{
 			{Id: jsii.String("staging"), Prefix: jsii.String("staging/"), Expiration: awscdk.Duration_Days(jsii.Number(1)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
-			// Image layers filtered to what the scan reads, keyed by DiffID: base
+			// Image layers filtered to what the scan reads, keyed by digest: base
 			// layers shared by many images are pulled once a month.
 			{Id: jsii.String("layers"), Prefix: jsii.String("layers/"), Expiration: awscdk.Duration_Days(jsii.Number(30)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},

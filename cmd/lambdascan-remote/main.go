@@ -15,6 +15,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/image"
 	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
@@ -120,7 +121,13 @@ func scanImage(ctx context.Context, db *vulndb.DB, tgt report.Target, ref string
 	if err != nil {
 		return nil, fmt.Errorf("ECR login for %s: %w", ref, err)
 	}
-	img, info, err := image.Open(ctx, ref, image.Options{Platform: p, Auth: auth, ECRMirror: os.Getenv(image.MirrorEnv)})
+	// The mirror stands in for ECR on a local stack only: an ECR token for
+	// real credentials never goes to a plain-HTTP host otherwise.
+	mirror := ""
+	if os.Getenv(config.EndpointEnv) != "" {
+		mirror = os.Getenv(image.MirrorEnv)
+	}
+	img, info, err := image.Open(ctx, ref, image.Options{Platform: p, Auth: auth, ECRMirror: mirror})
 	tgt.Image = &report.Image{Ref: ref, Digest: info.Digest, Platform: info.Platform}
 	if tgt.Path == "" && info.Source != image.SourceRegistry {
 		tgt.Path = ref

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -121,7 +122,7 @@ func fetchLayer(ctx context.Context, lc *lambda.Client, layerARN, dir string) (d
 	if out.Content == nil || aws.ToString(out.Content.Location) == "" {
 		return deployedLayer{}, fmt.Errorf("layer %s has no content location", layerARN)
 	}
-	p := filepath.Join(dir, fmt.Sprintf("layer-%s-%d.zip", l.Name, l.Version))
+	p := filepath.Join(dir, fmt.Sprintf("layer-%s-%s-%s-%d.zip", l.Account, l.Region, l.Name, l.Version))
 	if err := download(ctx, aws.ToString(out.Content.Location), p); err != nil {
 		return deployedLayer{}, fmt.Errorf("downloading %s: %w", layerARN, err)
 	}
@@ -129,15 +130,19 @@ func fetchLayer(ctx context.Context, lc *lambda.Client, layerARN, dir string) (d
 }
 
 // download GETs a presigned URL (never printed: it carries credentials).
-func download(ctx context.Context, url, path string) error {
+func download(ctx context.Context, location, path string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, location, nil)
 	if err != nil {
 		return errors.New("malformed code location")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("request failed: %w", ue.Err) // the cause, without the URL
+		}
 		return errors.New("request failed")
 	}
 	defer resp.Body.Close()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
 
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
@@ -63,6 +64,9 @@ func runRemote(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"scan"}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
+	// On Ctrl-C pass the interrupt on, so it removes its temp files.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	err = cmd.Run()
 	var ee *exec.ExitError
 	switch {

@@ -43,10 +43,10 @@ func StagingKey(codeSha256 string) string {
 }
 
 // ImageLayerKey is where an image layer (by compressed digest), filtered to
-// the files the scan reads, is staged; v1 names the filter (a new extractor
-// set needs new keys).
-func ImageLayerKey(digest string) string {
-	return LayersPrefix + "image/v1/" + strings.TrimPrefix(digest, "sha256:") + ".tar"
+// the files the scan reads, is staged; version is inventory.Version (a new
+// extractor set keeps other files, so it needs new keys).
+func ImageLayerKey(digest, version string) string {
+	return LayersPrefix + "image/v" + version + "/" + strings.TrimPrefix(digest, "sha256:") + ".tar"
 }
 
 // LayerInventoryKey is where the inventory of a layer version (immutable)

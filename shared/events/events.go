@@ -6,6 +6,7 @@ package events
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -107,11 +108,16 @@ func Parse(raw []byte, defaults Defaults) (contract.Target, error) {
 // validCode checks a bulk item's code identity: it decides cache hits, so a
 // malformed one must not pass as "unchanged".
 func validCode(c *contract.Code) error {
-	if sum, err := base64.StdEncoding.DecodeString(c.CodeSha256); err != nil || len(sum) != sha256.Size {
-		return invalid("code.codeSha256 %q is not a base64 SHA-256", c.CodeSha256)
-	}
 	switch c.PackageType {
-	case "Zip", "Image":
+	case "Zip":
+		if sum, err := base64.StdEncoding.DecodeString(c.CodeSha256); err != nil || len(sum) != sha256.Size {
+			return invalid("code.codeSha256 %q is not a base64 SHA-256", c.CodeSha256)
+		}
+	case "Image":
+		// Lambda gives an image's manifest digest in hex.
+		if sum, err := hex.DecodeString(c.CodeSha256); err != nil || len(sum) != sha256.Size {
+			return invalid("code.codeSha256 %q is not a hex SHA-256 (image digest)", c.CodeSha256)
+		}
 	default:
 		return invalid("code.packageType %q: Zip or Image", c.PackageType)
 	}

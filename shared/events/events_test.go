@@ -125,9 +125,13 @@ func TestBulkItem(t *testing.T) {
 	require.NotNil(t, got.Listed)
 	assert.Equal(t, contract.NewCode(sha, "python3.12", "Zip", []string{"arn:aws:lambda:eu-west-1:123456789012:layer:l:3"}), *got.Listed)
 
-	got, err = events.Parse([]byte(`{"functionArn":"f","code":{"codeSha256":"`+sha+`","packageType":"Image"}}`), scanner)
+	// An image's CodeSha256 is its manifest digest in hex (as Lambda returns it).
+	const digest = "6c582a21e03d1c9f04bd6ce59a0fdd1237e7e0ec0a4357cdc6de1a6ddc03502c"
+	got, err = events.Parse([]byte(`{"functionArn":"f","code":{"codeSha256":"`+digest+`","packageType":"Image"}}`), scanner)
 	require.NoError(t, err)
 	assert.Equal(t, []string{}, got.Listed.Layers, "absent layers compare equal to none")
+	_, err = events.Parse([]byte(`{"functionArn":"f","code":{"codeSha256":"`+sha+`","packageType":"Image"}}`), scanner)
+	assert.Error(t, err, "base64 is a zip's form")
 
 	got, err = events.Parse([]byte(`{"functionArn":"f","tagMode":"none"}`), scanner)
 	require.NoError(t, err)

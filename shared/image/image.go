@@ -190,6 +190,7 @@ func pick(idx v1.ImageIndex, want v1.Platform, ref string) (v1.Image, error) {
 		return nil, fmt.Errorf("%w: %s: %v", ErrBadReference, ref, err)
 	}
 	var images []v1.Descriptor
+	var nested error // the first failure inside a nested index that is not "no platform"
 	for _, d := range m.Manifests {
 		switch {
 		case d.MediaType.IsIndex():
@@ -197,8 +198,12 @@ func pick(idx v1.ImageIndex, want v1.Platform, ref string) (v1.Image, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%w: %s: %v", ErrBadReference, ref, err)
 			}
-			if img, err := pick(child, want, ref); err == nil {
+			img, err := pick(child, want, ref)
+			if err == nil {
 				return img, nil
+			}
+			if nested == nil && !errors.Is(err, ErrNoPlatform) {
+				nested = err
 			}
 		case d.MediaType.IsImage():
 			if d.Platform != nil && d.Platform.Satisfies(want) {
@@ -211,6 +216,9 @@ func pick(idx v1.ImageIndex, want v1.Platform, ref string) (v1.Image, error) {
 	}
 	if len(images) == 1 && len(m.Manifests) == 1 {
 		return idx.Image(images[0].Digest)
+	}
+	if nested != nil {
+		return nil, nested
 	}
 	return nil, fmt.Errorf("%w %s: %s", ErrNoPlatform, want.String(), ref)
 }

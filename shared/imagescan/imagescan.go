@@ -180,6 +180,14 @@ func newKeeper(lim archive.Limits) (*keeper, error) {
 	return k, nil
 }
 
+// sized is a FileInfo with another size.
+type sized struct {
+	fs.FileInfo
+	size int64
+}
+
+func (s sized) Size() int64 { return s.size }
+
 type headerFile struct {
 	name string
 	info fs.FileInfo
@@ -326,72 +334,90 @@ func (l *filteredLayer) Uncompressed() (io.ReadCloser, error) {
 
 func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 	name := l.name()
-	limit := l.img.opt.MaxLayerBytes
-	if size, err := l.Layer.Size(); err == nil && limit > 0 && size > limit {
-		return &inventory.Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer is %d bytes compressed, over the %d-byte limit: skipped", size, limit)}
+	if limit := l.img.opt.MaxLayerBytes; limit > 0 {
+		if size, err := l.Layer.Size(); err == nil && size > limit {
+			return &inventory.Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer is %d bytes compressed, over the %d-byte limit: skipped", size, limit)}
+		}
 	}
 	rc, err := uncompressed(l.Layer)
 	if err != nil {
 		return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer unreadable: " + err.Error()}
 	}
 	defer rc.Close()
-	counted := &countingReader{r: rc}
+	counted := &countingReader{r: rc, limit: l.img.opt.MaxLayerUncompressedBytes}
+	broken := func(path string, err error) *inventory.Problem {
+		if errors.Is(err, errLayerTooLarge) {
+			return &inventory.Problem{Code: CodeLayerTooLarge, Path: name,
+				Detail: fmt.Sprintf("layer passed %d uncompressed bytes: the rest skipped", counted.limit)}
+		}
+		return &inventory.Problem{Code: CodeCorruptLayer, Path: path, Detail: "layer truncated or corrupt: " + err.Error()}
+	}
 	tr := tar.NewReader(counted)
 	br := bufio.NewReaderSize(tr, 4096)
+	overBudget := false
 	for {
 		h, err := tr.Next()
 		if errors.Is(err, io.EOF) {
 			// Read to the very end: a registry layer's digest is checked
 			// there, and a mismatch is a damaged layer.
 			if _, err := io.Copy(io.Discard, counted); err != nil {
-				return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer does not match its digest: " + err.Error()}
+				return broken(name, fmt.Errorf("layer does not match its digest: %w", err))
 			}
 			return nil
 		}
 		if err != nil {
-			return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer truncated or corrupt: " + err.Error()}
-		}
-		if ulimit := l.img.opt.MaxLayerUncompressedBytes; ulimit > 0 && counted.n > ulimit {
-			return &inventory.Problem{Code: CodeLayerTooLarge, Path: name, Detail: fmt.Sprintf("layer passed %d uncompressed bytes: the rest skipped", ulimit)}
+			return broken(name, err)
 		}
 		rel := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
 		switch h.Typeflag {
 		case tar.TypeDir, tar.TypeSymlink, tar.TypeLink:
 			if err := tw.WriteHeader(h); err != nil {
-				return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: err.Error()}
+				return broken(name, err)
 			}
 			continue
 		case tar.TypeReg:
 		default:
 			continue // devices, fifos: nothing to inventory
 		}
+		keep := false
 		if whiteout.IsWhiteout(path.Base(rel)) {
 			h.Size = 0
-			if err := tw.WriteHeader(h); err != nil {
-				return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: err.Error()}
+			keep = true
+		} else if want, magic := l.img.keep.wants(rel, h.FileInfo()); !want {
+			if l.img.keep.maxFile > 0 && h.Size > l.img.keep.maxFile {
+				// Extractors turn down files over their size cap: say so
+				// when the size is all that kept one out.
+				if w, _ := l.img.keep.wants(rel, sized{h.FileInfo(), 0}); w {
+					l.img.add(inventory.Problem{Code: inventory.CodeEntryTooLarge, Path: "/" + rel, Detail: fmt.Sprintf("%d bytes, over the %d-byte limit: not read", h.Size, l.img.keep.maxFile)})
+				}
 			}
-			continue
-		}
-		want, magic := l.img.keep.wants(rel, h.FileInfo())
-		if !want {
-			continue
-		}
-		br.Reset(tr)
-		if magic {
+		} else {
+			br.Reset(tr)
 			head, _ := br.Peek(4)
-			if !inventory.HasExecutableMagic(head) {
-				continue
+			switch {
+			case magic && !inventory.HasExecutableMagic(head):
+			case l.img.keep.maxFile > 0 && h.Size > l.img.keep.maxFile:
+				l.img.add(inventory.Problem{Code: inventory.CodeEntryTooLarge, Path: "/" + rel, Detail: fmt.Sprintf("%d bytes, over the %d-byte limit: not read", h.Size, l.img.keep.maxFile)})
+			case overBudget:
+			case !l.img.take(h.Size):
+				overBudget = true
+				l.img.add(inventory.Problem{Code: CodeStorageBudget, Path: "/" + rel, Detail: fmt.Sprintf("kept files would pass %d bytes of temp storage: this and later files not read", l.img.opt.MaxKeptBytes)})
+			default:
+				keep = true
 			}
 		}
-		if l.img.keep.maxFile > 0 && h.Size > l.img.keep.maxFile {
-			l.img.add(inventory.Problem{Code: inventory.CodeEntryTooLarge, Path: "/" + rel, Detail: fmt.Sprintf("%d bytes, over the %d-byte limit: not read", h.Size, l.img.keep.maxFile)})
+		if keep {
+			if err := l.copyFile(tw, h, br); err != nil {
+				return broken("/"+rel, err)
+			}
 			continue
 		}
-		if !l.img.take(h.Size) {
-			return &inventory.Problem{Code: CodeStorageBudget, Path: "/" + rel, Detail: fmt.Sprintf("kept files would pass %d bytes of temp storage: the rest of the image skipped", l.img.opt.MaxKeptBytes)}
-		}
-		if err := l.copyFile(tw, h, br, rel); err != nil {
-			return err
+		// A dropped file still shadows the same path in older layers (a
+		// replaced binary must not show through): a whiteout hides them, and
+		// no extractor meets an empty stand-in.
+		wh := &tar.Header{Name: path.Join(path.Dir(h.Name), whiteout.WhiteoutPrefix+path.Base(h.Name)), Typeflag: tar.TypeReg, Mode: 0o644, ModTime: h.ModTime}
+		if err := tw.WriteHeader(wh); err != nil {
+			return broken(name, err)
 		}
 	}
 }
@@ -399,30 +425,24 @@ func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 // copyFile writes one kept file. Small files (package databases, metadata:
 // nearly all) are read whole first, so a truncated one is dropped rather
 // than handed to an extractor; larger ones stream and are padded.
-func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader, rel string) *inventory.Problem {
-	corrupt := func(err error) *inventory.Problem {
-		return &inventory.Problem{Code: CodeCorruptLayer, Path: "/" + rel, Detail: "layer truncated or corrupt: " + err.Error()}
-	}
+func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader) error {
 	if h.Size <= 1<<20 {
 		buf := make([]byte, h.Size)
 		if _, err := io.ReadFull(r, buf); err != nil {
-			return corrupt(err)
+			return err
 		}
 		if err := tw.WriteHeader(h); err != nil {
-			return corrupt(err)
+			return err
 		}
 		_, err := tw.Write(buf)
-		if err != nil {
-			return corrupt(err)
-		}
-		return nil
+		return err
 	}
 	if err := tw.WriteHeader(h); err != nil {
-		return corrupt(err)
+		return err
 	}
 	if n, err := io.CopyN(tw, r, h.Size); err != nil {
 		_, _ = io.CopyN(tw, zeros{}, h.Size-n) // keep the tar valid
-		return corrupt(err)
+		return err
 	}
 	return nil
 }
@@ -469,14 +489,22 @@ func (g *gzipStream) Close() error {
 	return g.c.Close()
 }
 
+// countingReader fails once more than limit bytes were read (0: no limit),
+// so one huge entry cannot inflate forever inside tar's Next.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r     io.Reader
+	n     int64
+	limit int64
 }
+
+var errLayerTooLarge = errors.New("layer over the uncompressed limit")
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	if c.limit > 0 && c.n > c.limit {
+		return n, errLayerTooLarge
+	}
 	return n, err
 }
 

@@ -189,3 +189,39 @@ func FuzzFilterLayer(f *testing.F) {
 		}
 	})
 }
+
+// A file a later layer replaces must not show through from the older one,
+// even when the filter does not keep the newer file (here: over the size
+// limit).
+func TestReplacedFileDoesNotShowThrough(t *testing.T) {
+	opt := imagescan.DefaultOptions()
+	opt.Limits.MaxEntryBytes = 4096
+	img, err := imagetest.Image("linux/amd64",
+		imagetest.Step{CreatedBy: "COPY . /var/task", Files: imagetest.PythonApp()},
+		imagetest.Step{CreatedBy: "RUN regenerate", Files: []imagetest.File{
+			{Name: "var/task/requests-2.25.0.dist-info/METADATA", Body: bytes.Repeat([]byte("x"), 8192)}}})
+	require.NoError(t, err)
+	res, err := imagescan.ScanImage(context.Background(), img, opt)
+	require.NoError(t, err)
+	assert.NotContains(t, byName(res.Packages), "requests", "the older layer's METADATA is shadowed")
+	var codes []string
+	for _, p := range res.Problems {
+		codes = append(codes, p.Code)
+	}
+	assert.Contains(t, codes, inventory.CodeEntryTooLarge)
+}
+
+// One entry larger than the uncompressed limit stops inside tar's Next.
+func TestDecompressionBombInOneEntry(t *testing.T) {
+	opt := imagescan.DefaultOptions()
+	opt.MaxLayerUncompressedBytes = 1 << 20
+	img, err := imagetest.Image("linux/amd64",
+		imagetest.Step{CreatedBy: "ADD big /", Files: []imagetest.File{{Name: "srv/big.bin", Body: make([]byte, 8<<20)}}},
+		imagetest.Step{CreatedBy: "COPY . /var/task", Files: imagetest.PythonApp()})
+	require.NoError(t, err)
+	res, err := imagescan.ScanImage(context.Background(), img, opt)
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Problems)
+	assert.Equal(t, imagescan.CodeLayerTooLarge, res.Problems[0].Code)
+	assert.Contains(t, byName(res.Packages), "requests", "the other layer still scans")
+}

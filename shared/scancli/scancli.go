@@ -132,7 +132,7 @@ const (
 // KindOf classifies a TARGET or --layer value.
 func KindOf(target string) string {
 	if strings.HasPrefix(target, "arn:") {
-		if strings.Contains(target, ":layer:") {
+		if f := strings.Split(target, ":"); len(f) > 5 && f[5] == "layer" {
 			return KindLayer
 		}
 		return KindFunction

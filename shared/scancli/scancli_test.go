@@ -12,13 +12,15 @@ import (
 
 func TestKindOf(t *testing.T) {
 	for target, want := range map[string]string{
-		"arn:aws:lambda:eu-west-1:123456789012:function:f": scancli.KindFunction,
-		"public.ecr.aws/lambda/python:3.12":                scancli.KindImage,
-		"localhost:5000/app":                               scancli.KindImage,
-		"python:3.12":                                      scancli.KindImage,
-		"app@sha256:" + strings.Repeat("a", 64):            scancli.KindImage,
-		"nope.zip":                                         scancli.KindZip,
-		"dir/missing":                                      scancli.KindZip,
+		"arn:aws:lambda:eu-west-1:123456789012:function:f":          scancli.KindFunction,
+		"arn:aws:lambda:eu-west-1:123456789012:layer:l:3":           scancli.KindLayer,
+		"arn:aws:lambda:eu-west-1:123456789012:function:layer:PROD": scancli.KindFunction,
+		"public.ecr.aws/lambda/python:3.12":                         scancli.KindImage,
+		"localhost:5000/app":                                        scancli.KindImage,
+		"python:3.12":                                               scancli.KindImage,
+		"app@sha256:" + strings.Repeat("a", 64):                     scancli.KindImage,
+		"nope.zip":                                                  scancli.KindZip,
+		"dir/missing":                                               scancli.KindZip,
 		filepath.Join("../../testdata", "packages", "node-api.zip"): scancli.KindZip,
 		filepath.Join("../../testdata", "packages", "src"):          scancli.KindDirectory,
 	} {

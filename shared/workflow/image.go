@@ -91,23 +91,16 @@ func (d *Deps) fetchImage(ctx context.Context, t contract.Target, uri, arch stri
 
 // stageImageLayer filters one layer into staging, unless an earlier scan
 // did. The key is the layer's compressed digest, which the registry pull
-// verifies (a config's DiffID is only a claim). A layer staged with
-// problems (damaged, cut off, too large) is pulled again next time: the
-// cause may have been the network.
+// verifies (a config's DiffID is only a claim). A pull that comes out
+// damaged is tried once more (the network may be at fault); if it is still
+// damaged it is staged under a key of its own, so it never replaces or
+// passes for the good copy another scan stages, and it is pulled again by
+// the next scan.
 func (d *Deps) stageImageLayer(ctx context.Context, l v1.Layer, diffID, digest string, opt imagescan.Options) (contract.StagedLayer, []contract.Problem, int64, error) {
-	key := contract.ImageLayerKey(digest)
+	key := contract.ImageLayerKey(digest, inventory.Version)
 	if head, err := d.AWS.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &d.Config.Bucket, Key: &key}); err == nil && head.Metadata["problems"] == "0" {
 		return contract.StagedLayer{DiffID: diffID, Digest: digest, Key: key, Size: aws.ToInt64(head.ContentLength), Reused: true}, nil, 0, nil
 	}
-	filter, err := imagescan.NewFilter(opt)
-	if err != nil {
-		return contract.StagedLayer{}, nil, 0, err
-	}
-	rc, err := filter.Layer(l).Uncompressed()
-	if err != nil {
-		return contract.StagedLayer{}, nil, 0, err
-	}
-	defer rc.Close()
 	// S3 needs a length: the filtered tar (small: package databases,
 	// metadata, binaries) is spooled to ephemeral storage first.
 	f, err := os.CreateTemp(d.Config.TmpDir, "layer-*")
@@ -116,18 +109,60 @@ func (d *Deps) stageImageLayer(ctx context.Context, l v1.Layer, diffID, digest s
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	size, err := io.Copy(f, rc)
-	if err != nil {
-		return contract.StagedLayer{}, nil, 0, err
+	var size int64
+	var probs []contract.Problem
+	for attempt := 0; attempt < 2; attempt++ {
+		if size, probs, err = filterTo(f, l, opt); err != nil {
+			return contract.StagedLayer{}, nil, 0, err
+		}
+		if !damaged(probs) {
+			break
+		}
 	}
-	probs := toContract(filter.Problems())
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return contract.StagedLayer{}, nil, 0, err
+	}
+	if len(probs) > 0 {
+		key = fmt.Sprintf("%s.%d.partial", key, d.now().UnixNano())
 	}
 	if err := d.put(ctx, key, f, size, map[string]string{"problems": fmt.Sprint(len(probs))}); err != nil {
 		return contract.StagedLayer{}, nil, 0, err
 	}
 	return contract.StagedLayer{DiffID: diffID, Digest: digest, Key: key, Size: size}, probs, size, nil
+}
+
+// filterTo writes the filtered layer to f (from its start).
+func filterTo(f *os.File, l v1.Layer, opt imagescan.Options) (int64, []contract.Problem, error) {
+	if err := f.Truncate(0); err != nil {
+		return 0, nil, err
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, nil, err
+	}
+	filter, err := imagescan.NewFilter(opt)
+	if err != nil {
+		return 0, nil, err
+	}
+	rc, err := filter.Layer(l).Uncompressed()
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rc.Close()
+	size, err := io.Copy(f, rc)
+	if err != nil {
+		return 0, nil, err
+	}
+	return size, toContract(filter.Problems()), nil
+}
+
+// damaged: the layer stream broke off or failed its digest.
+func damaged(ps []contract.Problem) bool {
+	for _, p := range ps {
+		if p.Code == imagescan.CodeCorruptLayer {
+			return true
+		}
+	}
+	return false
 }
 
 func (d *Deps) put(ctx context.Context, key string, body io.Reader, size int64, meta map[string]string) error {

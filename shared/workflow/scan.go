@@ -15,6 +15,7 @@ import (
 
 	"github.com/lambdascan/lambdascan/shared/awsclient"
 	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/scan"
@@ -38,7 +39,8 @@ func (d *Deps) Scan(ctx context.Context, in contract.ScanInput) (contract.Summar
 	code := in.Fetched.Code
 	id := contract.ScanID("", code, db.Info().Version)
 	reportKey, cdxKey, spdxKey := contract.ResultKeys(id)
-	if r, err := d.readReport(ctx, reportKey); err == nil && r.Status != report.StatusFailed {
+	if r, err := d.readReport(ctx, reportKey); err == nil && r.Status != report.StatusFailed && !hasReason(r, imagescan.CodeCorruptLayer) {
+		// Shared by content; a damaged image pull is not shared: it is pulled again.
 		return summaryOf(r, reportKey, cdxKey, spdxKey), nil
 	}
 
@@ -163,4 +165,13 @@ func (d *Deps) readReport(ctx context.Context, key string) (*report.Report, erro
 		return nil, fmt.Errorf("report %s: %w", key, err)
 	}
 	return &r, nil
+}
+
+func hasReason(r *report.Report, code string) bool {
+	for _, p := range r.Reasons {
+		if p.Code == code {
+			return true
+		}
+	}
+	return false
 }

@@ -61,24 +61,17 @@ func scanRemote(ctx context.Context, db *vulndb.DB, req scancli.Request, tmp str
 	if scancli.KindOf(target) == scancli.KindLayer {
 		layerRefs, target = append(layerRefs, target), "" // a layer version ARN is a layer target
 	}
-	var layers []inventory.Source
-	var tgtLayers []report.Layer
+	var layers []scancli.Layer
 	for _, l := range layerRefs {
-		src := inventory.Source{Path: l, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: filepath.Base(l)}}
-		rl := report.Layer{ARN: filepath.Base(l)}
-		if scancli.KindOf(l) == scancli.KindLayer {
-			dl, err := fetchLayer(ctx, nil, l, tmp)
-			if err != nil {
-				return nil, err
-			}
-			src.Path, src.Origin.Layer = dl.Zip, l
-			rl = report.Layer{ARN: l, CodeSha256: dl.CodeSha256}
+		if scancli.KindOf(l) != scancli.KindLayer {
+			layers = append(layers, scancli.Layer{Zip: l, Name: filepath.Base(l)})
+			continue
 		}
-		layers = append(layers, src)
-		tgtLayers = append(tgtLayers, rl)
-	}
-	if target == "" { // the layers are the target
-		return scan.Run(ctx, db, report.Target{Kind: "layer", Layers: tgtLayers}, layers, scan.Options{}), nil
+		dl, err := fetchLayer(ctx, nil, l, tmp)
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, scancli.Layer{Zip: dl.Zip, Name: l, CodeSha256: dl.CodeSha256})
 	}
 	switch scancli.KindOf(target) {
 	case scancli.KindFunction:
@@ -94,12 +87,11 @@ func scanRemote(ctx context.Context, db *vulndb.DB, req scancli.Request, tmp str
 			}
 			return scanImage(ctx, db, tgt, d.ImageURI, p)
 		}
-		sources := []inventory.Source{{Path: d.Zip, Origin: inventory.Origin{Kind: inventory.OriginFunction}}}
+		var own []scancli.Layer
 		for _, l := range d.Layers {
-			sources = append(sources, inventory.Source{Path: l.Zip, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: l.ARN}})
-			tgt.Layers = append(tgt.Layers, report.Layer{ARN: l.ARN, CodeSha256: l.CodeSha256})
+			own = append(own, scancli.Layer{Zip: l.Zip, Name: l.ARN, CodeSha256: l.CodeSha256})
 		}
-		return scan.Run(ctx, db, tgt, append(sources, layers...), scan.Options{}), nil
+		return scancli.ScanZip(ctx, db, tgt, d.Zip, append(own, layers...)), nil
 	case scancli.KindImage:
 		p := v1.Platform{OS: "linux", Architecture: "amd64"}
 		if plat != nil {
@@ -107,11 +99,7 @@ func scanRemote(ctx context.Context, db *vulndb.DB, req scancli.Request, tmp str
 		}
 		return scanImage(ctx, db, report.Target{Kind: "image"}, target, p)
 	}
-	sources := []inventory.Source{{Path: target}}
-	if len(layers) > 0 {
-		sources[0].Origin = inventory.Origin{Kind: inventory.OriginFunction}
-	}
-	return scan.Run(ctx, db, report.Target{Kind: scancli.KindOf(target), Path: target, Layers: tgtLayers}, append(sources, layers...), scan.Options{}), nil
+	return scancli.ScanZip(ctx, db, report.Target{}, target, layers), nil // a local zip or directory ("": the layers alone)
 }
 
 // scanImage opens an image (tarball, OCI layout, registry; ECR with the
@@ -132,8 +120,8 @@ func scanImage(ctx context.Context, db *vulndb.DB, tgt report.Target, ref string
 	if tgt.Path == "" && info.Source != image.SourceRegistry {
 		tgt.Path = ref
 	}
-	if err != nil {
-		return scan.Failed(tgt, err), nil
+	if err != nil { // the report of a target that cannot be opened: failed, with the named error
+		return scan.RunWith(ctx, db, tgt, scan.Options{}, func(context.Context, *report.Report) (*inventory.Result, error) { return nil, err }), nil
 	}
 	return imagescan.RunImage(ctx, db, tgt, img, imagescan.RunOptions{MaxLayerBytes: imagescan.DefaultOptions().MaxLayerBytes}), nil
 }

@@ -114,8 +114,7 @@ func fetchLayer(ctx context.Context, lc *lambda.Client, layerARN, dir string) (d
 			return deployedLayer{}, err
 		}
 	}
-	name := fmt.Sprintf("arn:%s:lambda:%s:%s:layer:%s", l.Partition, l.Region, l.Account, l.Name)
-	out, err := lc.GetLayerVersion(ctx, &lambda.GetLayerVersionInput{LayerName: &name, VersionNumber: aws.Int64(l.Version)})
+	out, err := lc.GetLayerVersion(ctx, &lambda.GetLayerVersionInput{LayerName: aws.String(l.NameARN()), VersionNumber: aws.Int64(l.Version)})
 	if err != nil {
 		return deployedLayer{}, fmt.Errorf("GetLayerVersion %s: %w", layerARN, err)
 	}

@@ -10,9 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
-	"github.com/lambdascan/lambdascan/shared/scan"
 	"github.com/lambdascan/lambdascan/shared/scancli"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
@@ -36,22 +34,11 @@ func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 // scanLocal scans a zip or directory, with layer zips.
 func scanLocal(ctx context.Context, db *vulndb.DB, req scancli.Request, _ string) (*report.Report, error) {
-	var sources []inventory.Source
-	tgt := report.Target{Kind: "layer"}
-	if req.Target != "" {
-		tgt = report.Target{Kind: scancli.KindOf(req.Target), Path: req.Target}
-		src := inventory.Source{Path: req.Target}
-		if len(req.Layers) > 0 {
-			src.Origin = inventory.Origin{Kind: inventory.OriginFunction}
-		}
-		sources = append(sources, src)
-	}
+	var layers []scancli.Layer
 	for _, l := range req.Layers {
-		name := filepath.Base(l)
-		sources = append(sources, inventory.Source{Path: l, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: name}})
-		tgt.Layers = append(tgt.Layers, report.Layer{ARN: name})
+		layers = append(layers, scancli.Layer{Zip: l, Name: filepath.Base(l)})
 	}
-	return scan.Run(ctx, db, tgt, sources, scan.Options{}), nil
+	return scancli.ScanZip(ctx, db, report.Target{}, req.Target, layers), nil
 }
 
 // runRemote hands images and AWS targets to lambdascan-remote with the same

@@ -163,6 +163,13 @@ var (
 	reLayerRegion    = regexp.MustCompile(`^[a-z0-9-]+$`)
 )
 
+// NameARN is the layer's ARN without the version: GetLayerVersion takes it
+// with the version number (GetLayerVersionByArn is the same call; the
+// local emulator answers only this form).
+func (l Layer) NameARN() string {
+	return fmt.Sprintf("arn:%s:lambda:%s:%s:layer:%s", l.Partition, l.Region, l.Account, l.Name)
+}
+
 // ParseLayer reads a layer version ARN.
 func ParseLayer(s string) (Layer, error) {
 	m := strings.Split(s, ":")

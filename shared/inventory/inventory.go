@@ -149,13 +149,14 @@ func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
 		res.Problems = append(res.Problems, k.Problems...)
 	}
 	res.Packages = merge(res.Packages)
-	if len(res.Packages) == 0 && !hasCode(res.Problems, CodeBundled) {
+	if len(res.Packages) == 0 && !HasCode(res.Problems, CodeBundled) {
 		res.Notes = append(res.Notes, "0 packages: no lockfile, installed package metadata, jar or binary with build info was found")
 	}
 	return res, nil
 }
 
-func hasCode(ps []Problem, code string) bool {
+// HasCode says whether any problem has the code.
+func HasCode(ps []Problem, code string) bool {
 	for _, p := range ps {
 		if p.Code == code {
 			return true

@@ -137,16 +137,6 @@ func sortedKeys(m map[string]int) []string {
 	return out
 }
 
-// Failed is the report of a target that could not be opened at all (an
-// image reference that does not resolve): failed, with the named error.
-func Failed(target report.Target, err error) *report.Report {
-	r := &report.Report{Schema: report.SchemaVersion, Target: target, Scanner: report.Scanner{Name: Name, Version: Version},
-		Timings: report.Timings{StartedAt: time.Now().UTC()}, Packages: []inventory.Package{}, Findings: []match.Finding{}}
-	fail(r, err)
-	r.Summarize()
-	return r
-}
-
 func fail(r *report.Report, err error) {
 	r.Status = report.StatusFailed
 	r.Error = &report.Error{Name: ErrorName(err), Message: err.Error()}

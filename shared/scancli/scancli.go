@@ -16,8 +16,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
 	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/scan"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
@@ -118,6 +120,35 @@ func Run(ctx context.Context, name string, req Request, scan Scanner, stdout, st
 		return ExitFindings
 	}
 	return ExitOK
+}
+
+// Layer is a --layer value as a local zip: Name labels it in the report
+// (the ARN when it came from AWS).
+type Layer struct{ Zip, Name, CodeSha256 string }
+
+// ScanZip scans zip (a zip or directory) with its layers under tgt; with
+// zip "" the layers are the target. tgt's Kind and Path default to what
+// zip is.
+func ScanZip(ctx context.Context, db *vulndb.DB, tgt report.Target, zip string, layers []Layer) *report.Report {
+	var sources []inventory.Source
+	switch {
+	case zip == "":
+		tgt.Kind = KindLayer
+	case tgt.Kind == "":
+		tgt.Kind, tgt.Path = KindOf(zip), zip
+	}
+	if zip != "" {
+		src := inventory.Source{Path: zip}
+		if len(layers) > 0 {
+			src.Origin = inventory.Origin{Kind: inventory.OriginFunction}
+		}
+		sources = append(sources, src)
+	}
+	for _, l := range layers {
+		sources = append(sources, inventory.Source{Path: l.Zip, Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: l.Name}})
+		tgt.Layers = append(tgt.Layers, report.Layer{ARN: l.Name, CodeSha256: l.CodeSha256})
+	}
+	return scan.Run(ctx, db, tgt, sources, scan.Options{})
 }
 
 // Target kinds.

@@ -137,9 +137,7 @@ func (d *Deps) stageLayer(ctx context.Context, lc *lambda.Client, layerARN strin
 	if err != nil {
 		return contract.Staged{}, 0, err
 	}
-	// GetLayerVersion by name ARN and number (GetLayerVersionByArn is the
-	// same call; the local emulator answers only this form).
-	nameARN := fmt.Sprintf("arn:%s:lambda:%s:%s:layer:%s", l.Partition, l.Region, l.Account, l.Name)
+	nameARN := l.NameARN()
 	if err := d.Pace.Wait(ctx, l.Account, l.Region); err != nil {
 		return contract.Staged{}, 0, err
 	}

@@ -39,7 +39,7 @@ func (d *Deps) Scan(ctx context.Context, in contract.ScanInput) (contract.Summar
 	code := in.Fetched.Code
 	id := contract.ScanID("", code, db.Info().Version)
 	reportKey, cdxKey, spdxKey := contract.ResultKeys(id)
-	if r, err := d.readReport(ctx, reportKey); err == nil && r.Status != report.StatusFailed && !hasReason(r, imagescan.CodeCorruptLayer) {
+	if r, err := d.readReport(ctx, reportKey); err == nil && r.Status != report.StatusFailed && !inventory.HasCode(r.Reasons, imagescan.CodeCorruptLayer) {
 		// Shared by content; a damaged image pull is not shared: it is pulled again.
 		return summaryOf(r, reportKey, cdxKey, spdxKey), nil
 	}
@@ -165,13 +165,4 @@ func (d *Deps) readReport(ctx context.Context, key string) (*report.Report, erro
 		return nil, fmt.Errorf("report %s: %w", key, err)
 	}
 	return &r, nil
-}
-
-func hasReason(r *report.Report, code string) bool {
-	for _, p := range r.Reasons {
-		if p.Code == code {
-			return true
-		}
-	}
-	return false
 }

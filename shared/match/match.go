@@ -23,6 +23,42 @@ type Finding struct {
 	Severity     Severity          `json:"severity"`
 	FixedVersion string            `json:"fixed_version,omitempty"`
 	Package      inventory.Package `json:"package"`
+	// KEV is set when a CVE alias is in CISA's Known Exploited
+	// Vulnerabilities catalog; EPSS is FIRST's exploit prediction for the
+	// highest-scoring CVE alias.
+	KEV  *KEV  `json:"kev,omitempty"`
+	EPSS *EPSS `json:"epss,omitempty"`
+	// Reachability is set on Go findings: how much of the vulnerable code
+	// the binary links (govulncheck's levels).
+	Reachability *Reachability `json:"reachability,omitempty"`
+}
+
+// KEV is a CISA KEV catalog entry.
+type KEV struct {
+	DateAdded       string `json:"dateAdded"`
+	DueDate         string `json:"dueDate,omitempty"`
+	KnownRansomware bool   `json:"knownRansomware"`
+}
+
+// EPSS is a FIRST EPSS score.
+type EPSS struct {
+	Score      float64 `json:"score"`
+	Percentile float64 `json:"percentile"`
+	Date       string  `json:"date,omitempty"`
+}
+
+// Reachability levels, as govulncheck names them.
+const (
+	ReachSymbol  = "symbol"
+	ReachPackage = "package"
+	ReachModule  = "module"
+	ReachUnknown = "unknown"
+)
+
+// Reachability says what of an advisory's vulnerable code a Go binary holds.
+type Reachability struct {
+	Level   string   `json:"level"`
+	Symbols []string `json:"symbols,omitempty"` // vulnerable functions found in the binary
 }
 
 // Skip says why a package could not be matched.

@@ -48,6 +48,9 @@ type Severity struct {
 	Score  float64 `json:"score,omitempty"`  // CVSS base score
 	Type   string  `json:"type,omitempty"`   // CVSS_V3, CVSS_V4, CVSS_V2 or GHSA
 	Vector string  `json:"vector,omitempty"` // the vector the score comes from
+	// Source is where the rating comes from: "osv" (the record's CVSS),
+	// "ghsa" (GitHub's rating) or "nvd:CVE-…" (the CVE alias's NVD metric).
+	Source string `json:"source,omitempty"`
 }
 
 // severityOf picks the rating: a CVSS v3 vector first (what most tools and

@@ -1,0 +1,1 @@
+exports.handler = async () => ({ version: "1.0.0" });

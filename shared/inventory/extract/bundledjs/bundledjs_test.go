@@ -75,7 +75,7 @@ func TestExtract(t *testing.T) {
 		comment string
 	}{
 		{file: "esbuild/index.js", comment: "path comments, VERSION constants in the module sections",
-			want: []string{"handlebars@4.5.3 module-path,version-constant", "node-fetch@ module-path", "underscore@1.12.0 module-path,version-constant"},
+			want:   []string{"handlebars@4.5.3 module-path,version-constant", "node-fetch@ module-path", "underscore@1.12.0 module-path,version-constant"},
 			bundle: &bundledjs.Bundle{Bundler: "esbuild"}},
 		{file: "esbuild-min/index.js", comment: "minified: versions only next to a library signature",
 			want:   []string{"handlebars@4.5.3 signature", "underscore@1.12.0 signature"},

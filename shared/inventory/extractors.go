@@ -6,7 +6,6 @@ import (
 
 	"context"
 	"fmt"
-	"github.com/google/osv-scalibr/extractor"
 	"github.com/google/osv-scalibr/plugin"
 	"io/fs"
 	"sync"
@@ -32,7 +31,9 @@ import (
 	"github.com/google/osv-scalibr/extractor/filesystem/language/rust/cargolock"
 	"github.com/google/osv-scalibr/inventory"
 
-	"github.com/lambdascan/lambdascan/shared/archive"
+	"github.com/lambdascan/lambdascan/shared/inventory/extract/bundledjs"
+	"github.com/lambdascan/lambdascan/shared/inventory/extract/jarmanifest"
+	"github.com/lambdascan/lambdascan/shared/inventory/extract/pomprops"
 )
 
 // constructors lists the osv-scalibr extractors we run, by ecosystem. Only
@@ -54,15 +55,20 @@ var constructors = []func(*cpb.PluginConfig) (filesystem.Extractor, error){
 	cargoauditable.New, cargolock.New,
 	// Packagist
 	composerlock.New,
+	// Ours: loose pom.properties (a shaded jar uploaded as the package) and
+	// pom-less jars by their manifest. Bundled JavaScript is added per run
+	// (newExtractors), as it keeps the bundles it saw.
+	pomprops.New, jarmanifest.New,
 }
 
 // Constructor builds an osv-scalibr filesystem extractor.
 type Constructor = func(*cpb.PluginConfig) (filesystem.Extractor, error)
 
 // newExtractors builds a fresh set for one filesystem; extractors carry
-// per-run config. The archive limits apply inside jars too: the jar
-// extractor opens nested jars itself.
-func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder, extra ...Constructor) ([]filesystem.Extractor, error) {
+// per-run config and state. The archive limits apply inside jars too: the
+// jar extractors open nested jars themselves.
+func newExtractors(fsys fs.FS, opt ExtractOptions) (*Extraction, error) {
+	lim := opt.Limits
 	cfg := &cpb.PluginConfig{
 		MaxFileSizeBytes: lim.MaxEntryBytes,
 		PluginSpecific: []*cpb.PluginSpecificConfig{{
@@ -71,11 +77,14 @@ func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder, extra ...Const
 				HashJars:       ptr(false),
 				MaxZipDepth:    int32(lim.MaxNestingDepth),
 				MaxOpenedBytes: lim.MaxTotalBytes,
+				// A pom-less jar's coordinates guessed from its file name
+				// are often wrong; jarmanifest identifies those jars.
+				ExtractFromFilename: ptr(false),
 			}},
 		}},
 	}
-	out := make([]filesystem.Extractor, 0, len(constructors))
-	for _, c := range append(constructors[:len(constructors):len(constructors)], extra...) {
+	x := &Extraction{rec: &recorder{}}
+	for _, c := range append(constructors[:len(constructors):len(constructors)], opt.Extra...) {
 		e, err := c(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("inventory: creating extractor: %w", err)
@@ -83,9 +92,14 @@ func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder, extra ...Const
 		if e.Name() == gobinary.Name || e.Name() == cargoauditable.Name {
 			e = binaryOnly{Extractor: e, fsys: fsys}
 		}
-		out = append(out, recording{Extractor: e, rec: rec})
+		if j, ok := e.(*jarmanifest.Extractor); ok {
+			x.jars = j
+		}
+		x.Extractors = append(x.Extractors, recording{Extractor: e, rec: x.rec})
 	}
-	return append(out, recording{Extractor: pomProps{}, rec: rec}), nil
+	x.bundles = bundledjs.NewWith(bundledjs.Config{MaxFileBytes: lim.MaxEntryBytes, SkipDirs: opt.SkipBundleDirs})
+	x.Extractors = append(x.Extractors, recording{Extractor: x.bundles, rec: x.rec})
+	return x, nil
 }
 
 // recorder collects per-file extractor failures; osv-scalibr only keeps a
@@ -117,21 +131,19 @@ func (w recording) Extract(ctx context.Context, in *filesystem.ScanInput) (inven
 
 func ptr[T any](v T) *T { return &v }
 
-// Extraction is one run's extractors (wrapped to record per-file errors)
-// for callers that walk a filesystem of their own (container images).
+// Extraction is one run's extractors (wrapped to record per-file errors).
 type Extraction struct {
 	Extractors []filesystem.Extractor
 	rec        *recorder
+	bundles    *bundledjs.Extractor
+	jars       *jarmanifest.Extractor
 }
 
-// NewExtraction builds the language extractors plus extra ones for fsys.
-func NewExtraction(fsys fs.FS, lim archive.Limits, extra ...Constructor) (*Extraction, error) {
-	rec := &recorder{}
-	exts, err := newExtractors(fsys, lim, rec, extra...)
-	if err != nil {
-		return nil, err
-	}
-	return &Extraction{Extractors: exts, rec: rec}, nil
+// NewExtraction builds the extractors Extract runs on fsys with opt, for
+// callers that only need to know which files they read (an image's layer
+// filter).
+func NewExtraction(fsys fs.FS, opt ExtractOptions) (*Extraction, error) {
+	return newExtractors(fsys, opt)
 }
 
 // Problems are the recorded per-file errors and the plugins that failed.
@@ -158,9 +170,3 @@ func Unwrap(e filesystem.Extractor) (filesystem.Extractor, bool) {
 func HasExecutableMagic(head []byte) bool {
 	return slices.ContainsFunc(magics, func(m []byte) bool { return bytes.HasPrefix(head, m) })
 }
-
-// Convert maps an osv-scalibr package to ours (false: dropped by design).
-func Convert(p *extractor.Package, origin Origin) (Package, bool) { return convert(p, origin) }
-
-// Merge dedupes packages found by several extractors, and sorts them.
-func Merge(pkgs []Package) []Package { return merge(pkgs) }

@@ -16,15 +16,11 @@ import (
 	"strings"
 
 	"github.com/google/osv-scalibr/extractor"
-	"github.com/google/osv-scalibr/extractor/filesystem"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/dotnet/depsjson"
-	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagejson"
-	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/python/requirements"
 	scalibrfs "github.com/google/osv-scalibr/fs"
 	scalibrlog "github.com/google/osv-scalibr/log"
 	"github.com/google/osv-scalibr/plugin"
-	"github.com/google/osv-scalibr/stats"
 
 	"github.com/lambdascan/lambdascan/shared/archive"
 	"github.com/lambdascan/lambdascan/shared/ecosystem"
@@ -78,6 +74,13 @@ type Package struct {
 	Extractors []string `json:"extractors"`
 	// Bundled marks a package recovered heuristically from bundled JavaScript.
 	Bundled bool `json:"bundled,omitempty"`
+	// Evidence says what the package rests on (see evidence.go): an
+	// installed tree, a lockfile, a binary's build info, a jar's
+	// pom.properties or manifest, or what survived in a bundle.
+	Evidence []string `json:"evidence,omitempty"`
+	// Declared: only a lockfile or manifest names it and nothing in the
+	// source is installed for its ecosystem (a requirements-only zip).
+	Declared bool `json:"declared,omitempty"`
 }
 
 // Problem codes: each is a reason for a partial result.
@@ -112,6 +115,8 @@ type Result struct {
 	Packages []Package `json:"packages"`
 	Problems []Problem `json:"problems,omitempty"`
 	Notes    []string  `json:"notes,omitempty"`
+	// Dropped: what an extractor named but is not shipped (see shipped.go).
+	Dropped []Dropped `json:"dropped,omitempty"`
 }
 
 // Named errors for targets that cannot be read at all.
@@ -130,7 +135,7 @@ type Options struct {
 
 // Version names the extractor set: cached inventories and filtered layers
 // are keyed by it, so a change to what is extracted must bump it.
-const Version = "1"
+const Version = "2"
 
 // Scan inventories every source and merges the results.
 func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
@@ -147,6 +152,7 @@ func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
 	for _, k := range opt.Known {
 		res.Packages = append(res.Packages, k.Packages...)
 		res.Problems = append(res.Problems, k.Problems...)
+		res.Dropped = append(res.Dropped, k.Dropped...)
 	}
 	res.Packages = merge(res.Packages)
 	if len(res.Packages) == 0 && !HasCode(res.Problems, CodeBundled) {
@@ -218,50 +224,13 @@ func guessOrigin(fsys fs.ReadDirFS, p string) Origin {
 
 // ScanFS inventories one filesystem (a zip view or a directory) into res.
 func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.Limits, res *Result) error {
-	rec := &recorder{}
-	exts, err := newExtractors(fsys, lim, rec)
+	r, err := Extract(ctx, fsys, ExtractOptions{Origin: origin, Limits: lim})
 	if err != nil {
 		return err
 	}
-	if zfs, ok := fsys.(*archive.FS); ok {
-		defer prefetch(zfs, exts)()
-	}
-	inv, statuses, err := filesystem.Run(ctx, &filesystem.Config{
-		Extractors: exts,
-		ScanRoots:  []*scalibrfs.ScanRoot{{FS: fsys}},
-		Stats:      stats.NoopCollector{},
-		// A directory target may hold symlinks that point outside it; never follow.
-		ReadSymlinks: false,
-	})
-	if err != nil {
-		return fmt.Errorf("inventory: walking package: %w", err)
-	}
-	res.Problems = append(res.Problems, rec.problems...)
-	res.Problems = append(res.Problems, failedPlugins(statuses, rec.problems)...)
-	if zfs, ok := fsys.(*archive.FS); ok {
-		for _, p := range zfs.Problems() {
-			res.Problems = append(res.Problems, Problem{Code: archiveCode(p.Err), Path: p.Path, Detail: p.Err.Error()})
-		}
-	}
-	for _, p := range inv.Packages {
-		pkg, ok := convert(p, origin)
-		if !ok {
-			continue
-		}
-		res.Packages = append(res.Packages, pkg)
-	}
-	bundled, err := scanBundles(ctx, fsys, origin)
-	if err != nil {
-		return err
-	}
-	if len(bundled.files) > 0 {
-		res.Packages = append(res.Packages, bundled.pkgs...)
-		res.Problems = append(res.Problems, Problem{
-			Code:   CodeBundled,
-			Path:   strings.Join(bundled.files, ","),
-			Detail: fmt.Sprintf("bundled: inventory may be incomplete (%d packages recovered from bundled JavaScript)", len(bundled.pkgs)),
-		})
-	}
+	res.Packages = append(res.Packages, r.Packages...)
+	res.Problems = append(res.Problems, r.Problems...)
+	res.Dropped = append(res.Dropped, r.Dropped...)
 	return nil
 }
 
@@ -298,8 +267,9 @@ func archiveCode(err error) string {
 	}
 }
 
-// convert maps an osv-scalibr package to ours; false drops it (not shipped or
-// not matchable by design, see the comments).
+// convert maps an osv-scalibr package to ours; false drops it (not
+// matchable by design, see the comments; what is not shipped was dropped
+// before, see shipped.go).
 func convert(p *extractor.Package, origin Origin) (Package, bool) {
 	eco := p.Ecosystem().String()
 	if eco == "" || p.Name == "" {
@@ -317,14 +287,6 @@ func convert(p *extractor.Package, origin Origin) (Package, bool) {
 			return Package{}, false
 		}
 	}
-	if isOwnManifest(p) {
-		return Package{}, false
-	}
-	if isDevOnly(p) {
-		// A lockfile's devDependencies are not deployed (npm ci --omit=dev);
-		// if one was, node_modules/<name>/package.json reports it anyway.
-		return Package{}, false
-	}
 	name := p.Name
 	if eco == "Go" && name == "go" {
 		// The Go toolchain is matched in OSV as the "stdlib" module.
@@ -335,6 +297,9 @@ func convert(p *extractor.Package, origin Origin) (Package, bool) {
 	if u := p.PURL(); u != nil {
 		u.Qualifiers = nil // drop ?source=... noise; the path is reported separately
 		purl = u.String()
+	}
+	if purl == "" {
+		purl = pluginPURL(p)
 	}
 	paths := make([]string, 0, len(p.Location.Related)+1)
 	if d := p.Location.PathOrEmpty(); d != "" {
@@ -348,30 +313,9 @@ func convert(p *extractor.Package, origin Origin) (Package, bool) {
 		Paths:      paths,
 		Origin:     origin,
 		Extractors: append([]string(nil), p.Plugins...),
+		Evidence:   evidenceOf(p),
+		Bundled:    isBundled(p),
 	}, true
-}
-
-// isOwnManifest: a package.json outside node_modules describes the function
-// (or the layer) itself; reporting it would match unrelated public packages
-// that happen to share its name.
-func isOwnManifest(p *extractor.Package) bool {
-	if len(p.Plugins) == 0 || p.Plugins[0] != packagejson.Name {
-		return false
-	}
-	return !strings.Contains("/"+p.Location.PathOrEmpty(), "/node_modules/")
-}
-
-func isDevOnly(p *extractor.Package) bool {
-	if len(p.Plugins) > 0 && p.Plugins[0] != packagelockjson.Name {
-		return false
-	}
-	type depGroups interface{ DepGroups() []string }
-	dg, ok := p.Metadata.(depGroups)
-	if !ok {
-		return false
-	}
-	groups := dg.DepGroups()
-	return len(groups) > 0 && groups[0] == "dev" && len(groups) == 1
 }
 
 // merge folds the same package (ecosystem, normalized name, version, origin)
@@ -387,6 +331,8 @@ func merge(pkgs []Package) []Package {
 			q.Paths = union(q.Paths, p.Paths)
 			q.Extractors = union(q.Extractors, p.Extractors)
 			q.Bundled = q.Bundled && p.Bundled
+			q.Declared = q.Declared && p.Declared
+			q.Evidence = union(q.Evidence, p.Evidence)
 			continue
 		}
 		idx[k] = len(out)

@@ -68,18 +68,30 @@ type Bundle struct {
 // Extractor recovers packages from bundled JavaScript. One instance per
 // scan: it keeps the bundles it saw.
 type Extractor struct {
-	maxBytes int64
-	mu       sync.Mutex
-	bundles  map[string]Bundle
+	cfg     Config
+	mu      sync.Mutex
+	bundles map[string]Bundle
+}
+
+// Config tunes the extractor.
+type Config struct {
+	MaxFileBytes int64 // 0: DefaultMaxFileBytes
+	// SkipDirs are not looked into: a container image's runtime (its own
+	// bundled runtime client) is not the function's code.
+	SkipDirs []string
+}
+
+// NewWith returns an extractor with the given settings.
+func NewWith(c Config) *Extractor {
+	if c.MaxFileBytes <= 0 || c.MaxFileBytes > DefaultMaxFileBytes {
+		c.MaxFileBytes = DefaultMaxFileBytes
+	}
+	return &Extractor{cfg: c, bundles: map[string]Bundle{}}
 }
 
 // New returns an extractor honouring the config's file size cap.
 func New(cfg *cpb.PluginConfig) (filesystem.Extractor, error) {
-	max := int64(DefaultMaxFileBytes)
-	if cfg != nil && cfg.GetMaxFileSizeBytes() > 0 && cfg.GetMaxFileSizeBytes() < max {
-		max = cfg.GetMaxFileSizeBytes()
-	}
-	return &Extractor{maxBytes: max, bundles: map[string]Bundle{}}, nil
+	return NewWith(Config{MaxFileBytes: cfg.GetMaxFileSizeBytes()}), nil
 }
 
 // Name of the extractor.
@@ -130,20 +142,25 @@ func (e *Extractor) FileRequired(api filesystem.FileAPI) bool {
 			return false
 		}
 	}
+	for _, d := range e.cfg.SkipDirs {
+		if strings.HasPrefix(p, d+"/") {
+			return false
+		}
+	}
 	info, err := api.Stat()
 	if err != nil {
 		return false
 	}
-	return info.Size() > 0 && info.Size() <= e.maxBytes
+	return info.Size() > 0 && info.Size() <= e.cfg.MaxFileBytes
 }
 
 // Extract reads one file.
 func (e *Extractor) Extract(ctx context.Context, in *filesystem.ScanInput) (inventory.Inventory, error) {
-	data, err := io.ReadAll(io.LimitReader(in.Reader, e.maxBytes+1))
+	data, err := io.ReadAll(io.LimitReader(in.Reader, e.cfg.MaxFileBytes+1))
 	if err != nil {
 		return inventory.Inventory{}, err
 	}
-	if int64(len(data)) > e.maxBytes {
+	if int64(len(data)) > e.cfg.MaxFileBytes {
 		return inventory.Inventory{}, nil // FileRequired's size check raced a growing file
 	}
 	f := &found{file: in.Path, byKey: map[string]*extractor.Package{}}

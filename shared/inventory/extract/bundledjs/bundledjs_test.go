@@ -36,9 +36,10 @@ func TestFileRequired(t *testing.T) {
 		{"README.md", 10, false},
 		{"index.js", 0, false},
 		{"index.js", bundledjs.DefaultMaxFileBytes + 1, false},
+		{"var/runtime/index.mjs", 10, false},
+		{"var/task/index.mjs", 10, true},
 	}
-	e, err := bundledjs.New(nil)
-	require.NoError(t, err)
+	e := bundledjs.NewWith(bundledjs.Config{SkipDirs: []string{"var/runtime"}})
 	for _, tc := range tests {
 		t.Run(fmt.Sprintf("%s/%d", tc.path, tc.size), func(t *testing.T) {
 			api := simplefileapi.New(tc.path, fakeInfo{name: filepath.Base(tc.path), size: tc.size})

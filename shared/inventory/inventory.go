@@ -298,8 +298,8 @@ func convert(p *extractor.Package, origin Origin) (Package, bool) {
 		u.Qualifiers = nil // drop ?source=... noise; the path is reported separately
 		purl = u.String()
 	}
-	if purl == "" {
-		purl = pluginPURL(p)
+	if pu := pluginPURL(p); pu != "" {
+		purl = pu
 	}
 	paths := make([]string, 0, len(p.Location.Related)+1)
 	if d := p.Location.PathOrEmpty(); d != "" {

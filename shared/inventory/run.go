@@ -125,4 +125,3 @@ func joinRoot(o Origin, p string) string {
 	}
 	return strings.TrimSuffix(o.Root(), "/") + "/" + p
 }
-

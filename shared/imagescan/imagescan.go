@@ -23,11 +23,12 @@ import (
 	layerscanning "github.com/google/osv-scalibr/artifact/image/layerscanning/image"
 	"github.com/google/osv-scalibr/artifact/image/layerscanning/trace"
 	"github.com/google/osv-scalibr/artifact/image/whiteout"
+	"github.com/google/osv-scalibr/extractor"
 	"github.com/google/osv-scalibr/extractor/filesystem"
 	"github.com/google/osv-scalibr/extractor/filesystem/os/apk"
 	"github.com/google/osv-scalibr/extractor/filesystem/os/dpkg"
 	"github.com/google/osv-scalibr/extractor/filesystem/os/rpm"
-	scalibrfs "github.com/google/osv-scalibr/fs"
+	scalibrinv "github.com/google/osv-scalibr/inventory"
 	"github.com/google/osv-scalibr/stats"
 	"github.com/klauspost/compress/gzip"
 
@@ -99,47 +100,42 @@ func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) 
 	res := &Result{}
 	res.Problems = append(slices.Clone(opt.Problems), filter.Problems()...)
 
-	root := simg.FS()
-	x, err := inventory.NewExtraction(root, opt.Limits, osExtractors...)
-	if err != nil {
-		return nil, err
-	}
-	inv, statuses, err := filesystem.Run(ctx, &filesystem.Config{
-		Extractors:   x.Extractors,
-		ScanRoots:    []*scalibrfs.ScanRoot{{FS: root}},
-		Stats:        stats.NoopCollector{},
-		ReadSymlinks: false,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("inventory: walking image: %w", err)
-	}
-	res.Problems = append(res.Problems, x.Problems(statuses)...)
-	trace.PopulateLayerDetails(ctx, &inv, chain, x.Extractors, &filesystem.Config{Stats: stats.NoopCollector{}})
-
 	base := simg.BaseImageIndex
 	for i, c := range chain {
 		l := c.Layer()
 		res.Layers = append(res.Layers, inventory.LayerInfo{Index: i, DiffID: l.DiffID().String(), Command: l.Command(),
 			BaseImage: base >= 0 && i <= base, Empty: l.IsEmpty()})
 	}
-	if len(inv.ContainerImageMetadata) > 0 {
-		res.OS = inv.ContainerImageMetadata[0].OSInfo
+	// The same pipeline as zips and directories, with the OS package
+	// databases added and each package attributed to the layer that added it.
+	inv, err := inventory.Extract(ctx, simg.FS(), inventory.ExtractOptions{
+		Origin:         inventory.Origin{Kind: inventory.OriginImage},
+		Limits:         opt.Limits,
+		Extra:          osExtractors,
+		SkipBundleDirs: runtimeDirs,
+		Attribute: func(ctx context.Context, inv *scalibrinv.Inventory, exts []filesystem.Extractor) func(*extractor.Package) inventory.Origin {
+			trace.PopulateLayerDetails(ctx, inv, chain, exts, &filesystem.Config{Stats: stats.NoopCollector{}})
+			if len(inv.ContainerImageMetadata) > 0 {
+				res.OS = inv.ContainerImageMetadata[0].OSInfo
+			}
+			return func(p *extractor.Package) inventory.Origin {
+				origin := inventory.Origin{Kind: inventory.OriginImage}
+				if lm := p.LayerMetadata; lm != nil {
+					origin.Layer = lm.DiffID.String()
+					origin.LayerIndex = lm.Index
+					origin.BaseImage = base >= 0 && lm.Index <= base
+				}
+				return origin
+			}
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("inventory: walking image: %w", err)
 	}
-	for _, p := range inv.Packages {
-		origin := inventory.Origin{Kind: inventory.OriginImage}
-		if lm := p.LayerMetadata; lm != nil {
-			origin.Layer = lm.DiffID.String()
-			origin.LayerIndex = lm.Index
-			origin.BaseImage = base >= 0 && lm.Index <= base
-		}
-		pkg, ok := inventory.Convert(p, origin)
-		if !ok {
-			continue
-		}
-		res.Packages = append(res.Packages, pkg)
-	}
-	res.Packages = inventory.Merge(res.Packages)
-	if len(res.Packages) == 0 {
+	res.Packages = inv.Packages
+	res.Problems = append(res.Problems, inv.Problems...)
+	res.Dropped = inv.Dropped
+	if len(res.Packages) == 0 && !inventory.HasCode(res.Problems, inventory.CodeBundled) {
 		res.Notes = append(res.Notes, "0 packages: no OS package database, lockfile, installed package metadata, jar or binary with build info was found")
 	}
 	return res, nil
@@ -153,6 +149,11 @@ var ErrImageUnreadable = &image.Error{Name: "ImageUnreadable", Msg: "image unrea
 // Debian/Ubuntu, Alpine, and Amazon Linux/RHEL (rpm; pure-Go SQLite).
 var osExtractors = []inventory.Constructor{dpkg.New, apk.New, rpm.New}
 
+// runtimeDirs hold a base image's language runtime, not the function's
+// code: the Lambda runtime interface client in /var/runtime is itself a
+// bundle, and would make every Node.js image partial.
+var runtimeDirs = []string{"var/runtime", "var/lang", "usr", "lib", "lib64", "etc"}
+
 // keeper decides, from a tar header (and the first bytes for binaries),
 // whether any extractor would read a file.
 type keeper struct {
@@ -165,7 +166,7 @@ type keeper struct {
 var alwaysKeep = []string{"etc/os-release", "usr/lib/os-release"}
 
 func newKeeper(lim archive.Limits) (*keeper, error) {
-	x, err := inventory.NewExtraction(nil, lim, osExtractors...)
+	x, err := inventory.NewExtraction(nil, inventory.ExtractOptions{Limits: lim, Extra: osExtractors, SkipBundleDirs: runtimeDirs})
 	if err != nil {
 		return nil, err
 	}

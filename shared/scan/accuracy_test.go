@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -46,7 +47,7 @@ var deliberateMisses = map[string][]extraReason{
 }
 
 // checkReason re-verifies the fact a table entry relies on.
-func checkReason(t *testing.T, r *report.Report, db *vulndb.DB, e extraReason) {
+func checkReason(t *testing.T, r *report.Report, inv *inventory.Result, db *vulndb.DB, e extraReason) {
 	t.Helper()
 	name, version, _ := strings.Cut(e.pkg, "@")
 	var pkg *inventory.Package
@@ -64,6 +65,11 @@ func checkReason(t *testing.T, r *report.Report, db *vulndb.DB, e extraReason) {
 	case "not-shipped":
 		if pkg != nil {
 			t.Errorf("%s %s: explained as not shipped, but the inventory has it at %v", e.pkg, e.id, pkg.Paths)
+		}
+		if !slices.ContainsFunc(inv.Dropped, func(d inventory.Dropped) bool {
+			return strings.ToLower(d.Name) == name && d.Version == version
+		}) {
+			t.Errorf("%s %s: explained as not shipped, but the inventory did not drop it", e.pkg, e.id)
 		}
 	case "withdrawn":
 		advs, _ := db.Lookup("npm", name)
@@ -127,6 +133,7 @@ func TestAccuracyAgainstPeer(t *testing.T) {
 		t.Fatal("no expected files in corpus")
 	}
 	type tally struct{ peer, found int }
+	cls := &classes{dropped: map[string]int{}}
 	recall := map[string]*tally{}
 	var extraLines, missLines []string
 	for _, ef := range expected {
@@ -140,11 +147,17 @@ func TestAccuracyAgainstPeer(t *testing.T) {
 			if err := json.Unmarshal(raw, &peer); err != nil {
 				t.Fatal(err)
 			}
-			r := scan.Run(context.Background(), db, report.Target{Kind: "zip", Path: name},
-				[]inventory.Source{{Path: filepath.Join(corpus, name+".zip")}}, scan.Options{})
+			src := []inventory.Source{{Path: filepath.Join(corpus, name+".zip")}}
+			r := scan.Run(context.Background(), db, report.Target{Kind: "zip", Path: name}, src, scan.Options{})
 			if r.Status == report.StatusFailed {
 				t.Fatalf("scan failed: %+v", r.Error)
 			}
+			// The inventory again, for what it left out and why.
+			inv, err := inventory.Scan(context.Background(), src, inventory.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cls.add(name, r, inv, peer.Findings)
 			// ours: "name@version" -> ids and aliases
 			ours := map[string]map[string]bool{}
 			for _, f := range r.Findings {
@@ -160,7 +173,7 @@ func TestAccuracyAgainstPeer(t *testing.T) {
 			missOK := map[string]string{}
 			for _, m := range deliberateMisses[name] {
 				missOK[m.pkg+" "+m.id] = m.why
-				checkReason(t, r, db, m)
+				checkReason(t, r, inv, db, m)
 			}
 			peerIDs := map[string]bool{}
 			for _, pf := range peer.Findings {
@@ -194,7 +207,7 @@ func TestAccuracyAgainstPeer(t *testing.T) {
 			explained := map[string]string{}
 			for _, e := range extras[name] {
 				explained[e.pkg+" "+e.id] = e.why
-				checkReason(t, r, db, e)
+				checkReason(t, r, inv, db, e)
 			}
 			for _, f := range r.Findings {
 				k := strings.ToLower(f.Package.Name) + "@" + f.Package.Version
@@ -228,4 +241,102 @@ func TestAccuracyAgainstPeer(t *testing.T) {
 	for _, l := range missLines {
 		fmt.Println("  " + l)
 	}
+	cls.print()
+	if cls.oursNotShipped != 0 {
+		t.Errorf("%d findings of ours on packages not shipped", cls.oursNotShipped)
+	}
+}
+
+// classes tallies what the inventory says about each package (only what
+// ships, and everything that ships) over the corpus.
+type classes struct {
+	packages, declared, bundled, manifestJars, unversioned int
+	declaredFindings                                       int
+	bundleFiles, unidentifiedJars                          []string
+	dropped                                                map[string]int // by reason
+	droppedLines                                           []string
+	peerNotShipped, oursNotShipped                         int
+}
+
+func (c *classes) add(name string, r *report.Report, inv *inventory.Result, peer []struct {
+	Ecosystem string   `json:"ecosystem"`
+	Name      string   `json:"name"`
+	Version   string   `json:"version"`
+	ID        string   `json:"id"`
+	Aliases   []string `json:"aliases"`
+}) {
+	key := func(eco, n, v string) string { return eco + " " + strings.ToLower(n) + "@" + v }
+	shipped := map[string]bool{}
+	for _, p := range inv.Packages {
+		c.packages++
+		shipped[key(p.Ecosystem, p.Name, p.Version)] = true
+		switch {
+		case p.Declared:
+			c.declared++
+		case p.Bundled:
+			c.bundled++
+			if p.Version == "" {
+				c.unversioned++
+			}
+		}
+		for _, e := range p.Evidence {
+			if strings.HasPrefix(e, "jar-manifest") {
+				c.manifestJars++
+			}
+		}
+	}
+	notShipped := map[string]bool{}
+	for _, d := range inv.Dropped {
+		c.dropped[d.Reason]++
+		k := key(d.Ecosystem, d.Name, d.Version)
+		if !shipped[k] {
+			notShipped[k] = true
+		}
+		c.droppedLines = append(c.droppedLines, fmt.Sprintf("%-28s %-45s %-20s %s", name, d.Name+"@"+d.Version, d.Reason, d.Path))
+	}
+	for _, p := range inv.Problems {
+		switch p.Code {
+		case inventory.CodeBundled:
+			c.bundleFiles = append(c.bundleFiles, name+": "+p.Path)
+		case inventory.CodeUnidentifiedJar:
+			c.unidentifiedJars = append(c.unidentifiedJars, name+": "+p.Path)
+		}
+	}
+	for _, f := range peer {
+		if notShipped[key(f.Ecosystem, f.Name, f.Version)] {
+			c.peerNotShipped++
+		}
+	}
+	declared := map[string]bool{}
+	for _, p := range inv.Packages {
+		if p.Declared {
+			declared[key(p.Ecosystem, p.Name, p.Version)] = true
+		}
+	}
+	for _, f := range r.Findings {
+		k := key(f.Package.Ecosystem, f.Package.Name, f.Package.Version)
+		if notShipped[k] {
+			c.oursNotShipped++
+		}
+		if declared[k] {
+			c.declaredFindings++
+		}
+	}
+}
+
+func (c *classes) print() {
+	fmt.Printf("accuracy: only what ships: %d packages: %d declared (no installed tree; %d findings on them), %d bundled (%d without a version), %d jars identified by manifest\n",
+		c.packages, c.declared, c.declaredFindings, c.bundled, c.unversioned, c.manifestJars)
+	fmt.Printf("accuracy: bundles (partial, reason bundled): %s\n", strings.Join(c.bundleFiles, "; "))
+	fmt.Printf("accuracy: unidentified jars (partial): %s\n", strings.Join(c.unidentifiedJars, "; "))
+	var reasons []string
+	for r, n := range c.dropped {
+		reasons = append(reasons, fmt.Sprintf("%s %d", r, n))
+	}
+	sort.Strings(reasons)
+	fmt.Printf("accuracy: %d packages dropped: not shipped, not a package, or guessed (%s):\n", len(c.droppedLines), strings.Join(reasons, ", "))
+	for _, l := range c.droppedLines {
+		fmt.Println("  " + l)
+	}
+	fmt.Printf("accuracy: findings on packages not shipped: ours %d, peer %d\n", c.oursNotShipped, c.peerNotShipped)
 }

@@ -65,3 +65,24 @@ func TestBundledJSInImageLayer(t *testing.T) {
 	assert.Equal(t, "var/task/index.js", bundled[0].Path)
 	assert.Contains(t, got, "openssl", "OS packages still found")
 }
+
+// A requirements file copied in one layer and the packages installed in a
+// later one: one package with both pieces of evidence, and a pin that was
+// never installed is not shipped.
+func TestLockfileAndInstallInOtherLayers(t *testing.T) {
+	img := appImage(t,
+		imagetest.Step{CreatedBy: "COPY requirements.txt /var/task/", Files: []imagetest.File{{Name: "var/task/requirements.txt", Body: []byte("requests==2.25.0\nboto3==1.26.0\n")}}},
+	)
+	res, err := imagescan.ScanImage(context.Background(), img, imagescan.DefaultOptions())
+	require.NoError(t, err)
+	got := byName(res.Packages)
+	require.Contains(t, got, "requests")
+	req := got["requests"]
+	assert.False(t, req.Declared)
+	assert.Equal(t, []string{"installed", "manifest"}, req.Evidence)
+	assert.Equal(t, []string{"/var/task/requests-2.25.0.dist-info/METADATA", "/var/task/requirements.txt"}, req.Paths)
+	assert.Equal(t, 2, req.Origin.LayerIndex, "the installed copy's layer")
+	assert.NotContains(t, got, "boto3")
+	require.Len(t, res.Dropped, 1)
+	assert.Equal(t, inventory.Dropped{Ecosystem: "PyPI", Name: "boto3", Version: "1.26.0", Path: "/var/task/requirements.txt", Reason: inventory.DropNotInstalled}, res.Dropped[0])
+}

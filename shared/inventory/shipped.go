@@ -135,25 +135,46 @@ func isDevOnly(p *extractor.Package) bool {
 // lockfile or manifest names is not shipped; where it has none, such a
 // package is reported as declared.
 func classify(pkgs []Package) ([]Package, []Dropped) {
-	installed := map[string]bool{}
-	for _, p := range pkgs {
+	type key struct{ eco, name, version string }
+	keyOf := func(p Package) key { return key{p.Ecosystem, ecosystem.NormalizeName(p.Ecosystem, p.Name), p.Version} }
+	installedEco := map[string]bool{}
+	installedAt := map[key]int{}
+	for i, p := range pkgs {
 		if installedEvidence(p.Evidence) {
-			installed[p.Ecosystem] = true
+			installedEco[p.Ecosystem] = true
+			if _, ok := installedAt[keyOf(p)]; !ok {
+				installedAt[keyOf(p)] = i
+			}
 		}
 	}
-	var kept []Package
+	drop := make([]bool, len(pkgs))
 	var dropped []Dropped
-	for _, p := range pkgs {
+	for i := range pkgs {
+		p := &pkgs[i]
 		if !declaredOnly(p.Evidence) {
-			kept = append(kept, p)
 			continue
 		}
-		if installed[p.Ecosystem] {
-			dropped = append(dropped, dropOf(p, DropNotInstalled))
+		if j, ok := installedAt[keyOf(*p)]; ok {
+			// Installed in another image layer than its lockfile: one package.
+			q := &pkgs[j]
+			q.Paths = union(q.Paths, p.Paths)
+			q.Evidence = union(q.Evidence, p.Evidence)
+			q.Extractors = union(q.Extractors, p.Extractors)
+			drop[i] = true
+			continue
+		}
+		if installedEco[p.Ecosystem] {
+			dropped = append(dropped, dropOf(*p, DropNotInstalled))
+			drop[i] = true
 			continue
 		}
 		p.Declared = true
-		kept = append(kept, p)
+	}
+	kept := make([]Package, 0, len(pkgs))
+	for i, p := range pkgs {
+		if !drop[i] {
+			kept = append(kept, p)
+		}
 	}
 	return kept, dropped
 }

@@ -171,8 +171,15 @@ func (e *Extractor) Extract(ctx context.Context, in *filesystem.ScanInput) (inve
 	case kindSourceMap:
 		fromSourceMap(data, f)
 	case kindLicenses:
+		// A bundle's companion only when it names packages: a project's
+		// own licenses.txt is not a bundle.
 		fromLicenses(string(data), f)
-		b.Bundler = "ncc"
+		if len(f.byKey) > 0 {
+			b.Bundler = "webpack" // terser's main.js.LICENSE.txt
+			if path.Base(in.Path) == "licenses.txt" {
+				b.Bundler = "ncc"
+			}
+		}
 	case kindMetafile:
 		b.Bundler = fromMetafile(data, f)
 		if b.Bundler == "" {

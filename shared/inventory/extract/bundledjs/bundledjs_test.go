@@ -86,7 +86,7 @@ func TestExtract(t *testing.T) {
 			bundle: &bundledjs.Bundle{Bundler: "webpack", Minified: true}},
 		{file: "webpack-min/main.js.LICENSE.txt", comment: "terser's extracted banners",
 			want:   []string{"axios@1.6.0 license-banner", "react@16.13.1 license-banner"},
-			bundle: &bundledjs.Bundle{Bundler: "ncc"}},
+			bundle: &bundledjs.Bundle{Bundler: "webpack"}},
 		{file: "ncc/index.js", comment: "ncc's runtime, nothing names a package",
 			want: []string{}, bundle: &bundledjs.Bundle{Bundler: "ncc", Minified: true}},
 		{file: "ncc/licenses.txt", comment: "names without versions",
@@ -102,6 +102,7 @@ func TestExtract(t *testing.T) {
 			want:   []string{"jsonwebtoken@ sourcemap", "ms@ sourcemap", "semver@7.5.1 sourcemap,version-constant"},
 			bundle: &bundledjs.Bundle{}},
 		{file: "plain/index.js", comment: "a plain handler is not a bundle", want: []string{}},
+		{file: "plain/licenses.txt", comment: "a project's own licenses.txt is not a bundle's", want: []string{}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.file, func(t *testing.T) {

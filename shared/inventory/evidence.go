@@ -84,6 +84,16 @@ func evidenceOf(p *extractor.Package) []string {
 	return out
 }
 
+// extractorsOf names the extractors that found p: a manifest-identified
+// jar comes through the combined jar extractor (jars.go) under osv-scalibr's
+// name, but was found by jarmanifest.
+func extractorsOf(p *extractor.Package) []string {
+	if _, ok := p.Metadata.(*jarmanifest.Metadata); ok {
+		return []string{jarmanifest.Name}
+	}
+	return append([]string(nil), p.Plugins...)
+}
+
 func isBundled(p *extractor.Package) bool {
 	_, ok := p.Metadata.(*bundledjs.Metadata)
 	return ok

@@ -312,7 +312,7 @@ func convert(p *extractor.Package, origin Origin) (Package, bool) {
 		PURL:       purl,
 		Paths:      paths,
 		Origin:     origin,
-		Extractors: append([]string(nil), p.Plugins...),
+		Extractors: extractorsOf(p),
 		Evidence:   evidenceOf(p),
 		Bundled:    isBundled(p),
 	}, true

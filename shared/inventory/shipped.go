@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/osv-scalibr/extractor"
 	javaarchive "github.com/google/osv-scalibr/extractor/filesystem/language/java/archive"
+	archivemeta "github.com/google/osv-scalibr/extractor/filesystem/language/java/archive/metadata"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagejson"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 
@@ -66,7 +67,7 @@ func notShipped(p *extractor.Package) string {
 			return DropDevOnly
 		}
 	case javaarchive.Name:
-		if !fromPom(p) {
+		if _, ok := p.Metadata.(*archivemeta.Metadata); ok && !fromPom(p) {
 			return DropGuessedCoordinates
 		}
 	}

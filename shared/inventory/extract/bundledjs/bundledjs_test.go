@@ -1,10 +1,12 @@
 package bundledjs_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -161,3 +163,38 @@ type fakeInfo struct {
 func (f fakeInfo) Name() string { return f.name }
 func (f fakeInfo) Size() int64  { return f.size }
 func (f fakeInfo) IsDir() bool  { return false }
+
+// The contract on any input: names are npm names, a version is only given
+// as a dotted number the input spelled out, and every package says how it
+// was found.
+func FuzzExtract(f *testing.F) {
+	for _, file := range []string{"esbuild/index.js", "esbuild-min/index.js", "webpack-min/main.js", "ncc/licenses.txt", "metafile/meta.json", "sourcemap/index.js.map"} {
+		b, err := os.ReadFile(filepath.Join("testdata", file))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(file, b)
+	}
+	reName := regexp.MustCompile(`^(?:@[a-z0-9][a-z0-9._~-]*/)?[a-z0-9][a-z0-9_.~-]*$`)
+	reVersion := regexp.MustCompile(`^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$`)
+	f.Fuzz(func(t *testing.T, file string, data []byte) {
+		e := bundledjs.NewWith(bundledjs.Config{})
+		for _, name := range []string{"index.js", "x.js.map", "licenses.txt", "meta.json"} {
+			inv, err := e.Extract(context.Background(), &filesystem.ScanInput{Path: name, Reader: bytes.NewReader(data)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range inv.Packages {
+				if !reName.MatchString(strings.ToLower(p.Name)) {
+					t.Errorf("%s: name %q", name, p.Name)
+				}
+				if p.Version != "" && (!reVersion.MatchString(p.Version) || !bytes.Contains(data, []byte(p.Version))) {
+					t.Errorf("%s: version %q not in the input", name, p.Version)
+				}
+				if m := p.Metadata.(*bundledjs.Metadata); len(m.Evidence) == 0 {
+					t.Errorf("%s: %s without evidence", name, p.Name)
+				}
+			}
+		}
+	})
+}

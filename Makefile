@@ -85,6 +85,8 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/arn
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/events
 	$(GO) test -run XXX -fuzz FuzzFilterLayer -fuzztime $(FUZZTIME) ./shared/imagescan
+	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime $(FUZZTIME) ./shared/inventory/extract/bundledjs
+	$(GO) test -run XXX -fuzz FuzzManifest -fuzztime $(FUZZTIME) ./shared/inventory/extract/jarmanifest
 
 clean:
 	rm -rf bin

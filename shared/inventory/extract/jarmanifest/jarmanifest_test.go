@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,3 +148,38 @@ type info struct {
 func (i info) Size() int64  { return i.size }
 func (i info) Name() string { return "f" }
 func (i info) IsDir() bool  { return false }
+
+// The contract on any manifest: coordinates rest on a module or bundle
+// name (never on free text), and the version has no spaces.
+func FuzzManifest(f *testing.F) {
+	for _, n := range []string{"spring-beans.MF", "osgi-spring-beans.MF", "folded.MF", "bcprov.MF", "disagree.MF", "app.MF"} {
+		b, err := os.ReadFile(filepath.Join("testdata", n))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "lib/x-1.0.jar")
+	}
+	f.Fuzz(func(t *testing.T, mf []byte, name string) {
+		if !strings.HasSuffix(name, ".jar") {
+			name += ".jar"
+		}
+		data := jar(t, entry{"META-INF/MANIFEST.MF", mf})
+		e, _ := jarmanifest.New(nil)
+		inv, err := e.Extract(context.Background(), &filesystem.ScanInput{Path: name, Info: info{size: int64(len(data))}, Reader: bytes.NewReader(data)})
+		if err != nil {
+			return // an unreadable manifest is an error, reported as such
+		}
+		for _, p := range inv.Packages {
+			m := p.Metadata.(*jarmanifest.Metadata)
+			if p.Name != m.GroupID+":"+m.ArtifactID || m.GroupID == "" || m.ArtifactID == "" {
+				t.Errorf("name %q from %+v", p.Name, m)
+			}
+			if !slices.Contains(m.Evidence, "Bundle-SymbolicName") && !slices.Contains(m.Evidence, "Automatic-Module-Name") {
+				t.Errorf("%s without a module name: %v", p.Name, m.Evidence)
+			}
+			if strings.ContainsAny(p.Version, " \t\r\n") {
+				t.Errorf("version %q", p.Version)
+			}
+		}
+	})
+}

@@ -75,8 +75,9 @@ func notShipped(p *extractor.Package) string {
 }
 
 // installedPackageJSON: the path is node_modules/<name>/package.json or
-// node_modules/@scope/<name>/package.json, nested node_modules included,
-// with nothing between one package and the next node_modules.
+// node_modules/@scope/<name>/package.json, nested node_modules (and pnpm's
+// .pnpm store) included, with nothing between one package and the next
+// node_modules.
 func installedPackageJSON(p string) bool {
 	segs := strings.Split(p, "/")
 	i := 0
@@ -89,6 +90,11 @@ func installedPackageJSON(p string) bool {
 			return false
 		}
 		rest = rest[1:]
+		if len(rest) > 2 && rest[0] == ".pnpm" {
+			// pnpm's store: node_modules/.pnpm/<name>@<version>/node_modules/<name>
+			rest = rest[2:]
+			continue
+		}
 		if len(rest) > 0 && strings.HasPrefix(rest[0], "@") {
 			rest = rest[1:]
 		}

@@ -2,13 +2,13 @@ package inventory
 
 import (
 	"bytes"
-	"slices"
-
 	"context"
 	"fmt"
-	"github.com/google/osv-scalibr/plugin"
 	"io/fs"
+	"slices"
 	"sync"
+
+	"github.com/google/osv-scalibr/plugin"
 
 	cpb "github.com/google/osv-scalibr/binary/proto/config_go_proto"
 	"github.com/google/osv-scalibr/extractor/filesystem"
@@ -84,6 +84,7 @@ func newExtractors(fsys fs.FS, opt ExtractOptions) (*Extraction, error) {
 		}},
 	}
 	x := &Extraction{rec: &recorder{}}
+	var jars javaJars // one opening of each jar for both jar extractors
 	for _, c := range append(constructors[:len(constructors):len(constructors)], opt.Extra...) {
 		e, err := c(cfg)
 		if err != nil {
@@ -92,11 +93,18 @@ func newExtractors(fsys fs.FS, opt ExtractOptions) (*Extraction, error) {
 		if e.Name() == gobinary.Name || e.Name() == cargoauditable.Name {
 			e = binaryOnly{Extractor: e, fsys: fsys}
 		}
-		if j, ok := e.(*jarmanifest.Extractor); ok {
-			x.jars = j
+		switch e.Name() {
+		case javaarchive.Name:
+			jars.archive = e
+			continue
+		case jarmanifest.Name:
+			jars.manifest = e
+			x.jars = e.(*jarmanifest.Extractor)
+			continue
 		}
 		x.Extractors = append(x.Extractors, recording{Extractor: e, rec: x.rec})
 	}
+	x.Extractors = append(x.Extractors, recording{Extractor: jars, rec: x.rec})
 	x.bundles = bundledjs.NewWith(bundledjs.Config{MaxFileBytes: lim.MaxEntryBytes, SkipDirs: opt.SkipBundleDirs})
 	x.Extractors = append(x.Extractors, recording{Extractor: x.bundles, rec: x.rec})
 	return x, nil

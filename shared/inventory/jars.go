@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/google/osv-scalibr/extractor/filesystem"
@@ -52,6 +53,9 @@ func (j javaJars) Extract(ctx context.Context, in *filesystem.ScanInput) (invent
 		each.Reader = io.NewSectionReader(ra, 0, size)
 		inv, err := e.Extract(ctx, &each)
 		out.Packages = append(out.Packages, inv.Packages...)
+		if err != nil && e == j.manifest {
+			err = fmt.Errorf("%s: %w", e.Name(), err) // reported under osv-scalibr's name
+		}
 		if err != nil {
 			errs = append(errs, err)
 		}

@@ -8,7 +8,6 @@ import (
 	javaarchive "github.com/google/osv-scalibr/extractor/filesystem/language/java/archive"
 	archivemeta "github.com/google/osv-scalibr/extractor/filesystem/language/java/archive/metadata"
 	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagejson"
-	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
 
 	"github.com/lambdascan/lambdascan/shared/ecosystem"
 )
@@ -19,8 +18,10 @@ import (
 
 // Reasons a package is dropped.
 const (
-	// DropDevOnly: a lockfile's devDependency (npm ci --omit=dev did not
-	// install it; if it was installed, its package.json reports it).
+	// DropDevOnly: a lockfile's development-only entry (package-lock.json
+	// and pnpm's dev, Pipfile.lock's develop, composer's packages-dev): not
+	// deployed (npm ci --omit=dev); if it was installed, its installed
+	// metadata reports it.
 	DropDevOnly = "dev-only"
 	// DropNotInstalled: named only by a lockfile or manifest while the
 	// source has an installed tree for its ecosystem that lacks it (yarn
@@ -62,14 +63,13 @@ func notShipped(p *extractor.Package) string {
 		if !installedPackageJSON(loc) {
 			return DropNotAPackage
 		}
-	case packagelockjson.Name:
-		if isDevOnly(p) {
-			return DropDevOnly
-		}
 	case javaarchive.Name:
 		if _, ok := p.Metadata.(*archivemeta.Metadata); ok && !fromPom(p) {
 			return DropGuessedCoordinates
 		}
+	}
+	if pluginEvidence[p.Plugins[0]] == EvidenceLockfile && isDevOnly(p) {
+		return DropDevOnly
 	}
 	return ""
 }

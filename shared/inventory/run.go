@@ -86,25 +86,29 @@ func Extract(ctx context.Context, fsys scalibrfs.FS, opt ExtractOptions) (*Resul
 	var dropped []Dropped
 	res.Packages, dropped = classify(merge(foldBundled(pkgs)))
 	res.Dropped = append(res.Dropped, dropped...)
-	res.Problems = append(res.Problems, x.readProblems()...)
+	bundled := 0
+	for _, p := range res.Packages {
+		if p.Bundled {
+			bundled++
+		}
+	}
+	res.Problems = append(res.Problems, x.readProblems(bundled)...)
 	return res, nil
 }
 
 // readProblems: bundles (whatever they inline beyond the evidence is not
 // listed) and jars that could not be identified.
-func (x *Extraction) readProblems() []Problem {
+func (x *Extraction) readProblems(bundled int) []Problem {
 	var out []Problem
 	if bs := x.bundles.Bundles(); len(bs) > 0 {
 		var files, minified []string
-		n := 0
 		for _, b := range bs {
 			files = append(files, b.Path)
 			if b.Minified {
 				minified = append(minified, b.Path)
 			}
-			n += b.Packages
 		}
-		detail := fmt.Sprintf("bundled: inventory may be incomplete (%d packages recovered from bundled JavaScript", n)
+		detail := fmt.Sprintf("bundled: inventory may be incomplete (%d packages recovered from bundled JavaScript", bundled)
 		if len(minified) > 0 {
 			detail += "; minified: " + strings.Join(minified, ",")
 		}

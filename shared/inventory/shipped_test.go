@@ -184,7 +184,7 @@ func TestMinifiedBundles(t *testing.T) {
 	}, got)
 	require.Equal(t, []string{inventory.CodeBundled}, codes(r))
 	assert.Equal(t, "index.js,licenses.txt", r.Problems[0].Path)
-	assert.Contains(t, r.Problems[0].Detail, "minified: index.js")
+	assert.Contains(t, r.Problems[0].Detail, "(2 packages recovered from bundled JavaScript; minified: index.js)")
 	assert.Empty(t, r.Notes)
 }
 

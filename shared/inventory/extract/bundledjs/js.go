@@ -162,6 +162,10 @@ var signatures = []signature{
 	// its root lookup (backbone shares the lookup, not the define name).
 	{name: "underscore", anchor: "'underscore'", window: 400, also: "self.self"},
 	{name: "underscore", anchor: `"underscore"`, window: 400, also: "self.self"},
+	// underscore through webpack/ncc, which drop the define() name: VERSION
+	// right before its root lookup, whose Function("return this") fallback
+	// backbone's lacks.
+	{name: "underscore", anchor: `global.global===global&&global||Function(`, before: true, window: 160, also: "var"},
 	// moment: hooks.version = '2.29.1'; ... hooks.isMoment = isMoment
 	{name: "moment", anchor: ".isMoment", before: true, window: 400, also: ".version"},
 }

@@ -151,7 +151,7 @@ func TestManifestOnlyJars(t *testing.T) {
 	for _, p := range r.Packages {
 		got = append(got, detail(p)+" "+p.PURL+" "+p.Paths[0])
 	}
-	assert.Equal(t, []string{`Maven org.springframework:spring-beans@5.3.20 function ["jar-manifest:Automatic-Module-Name+Implementation-Version"] pkg:maven/org.springframework/spring-beans@5.3.20 /var/task/app.jar/lib/spring-beans-5.3.20.jar`}, got)
+	assert.Equal(t, []string{`Maven org.springframework:spring-beans@5.3.20 function ["jar-manifest:Automatic-Module-Name+Implementation-Title+Implementation-Version"] pkg:maven/org.springframework/spring-beans@5.3.20 /var/task/app.jar/lib/spring-beans-5.3.20.jar`}, got)
 	assert.Equal(t, []string{"lambdascan/jarmanifest"}, r.Packages[0].Extractors)
 	assert.Equal(t, []string{inventory.CodeUnidentifiedJar}, codes(r))
 	assert.Equal(t, "lib/bcprov-1.72.jar", r.Problems[0].Path)

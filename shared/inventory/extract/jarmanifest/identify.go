@@ -12,6 +12,11 @@ import (
 // jdk15to18) are left out on purpose.
 var known = map[string]string{}
 
+// knownTitles maps an Implementation-Title to its artifact where the title
+// is the artifactId of one project's jars: Spring 4 jars carry no module
+// name (Debian's spring-beans: Implementation-Title spring-beans only).
+var knownTitles = map[string]string{}
+
 func init() {
 	for _, m := range []string{"aop", "beans", "context", "context-support", "core", "expression", "jcl", "jdbc",
 		"jms", "messaging", "orm", "oxm", "tx", "web", "webflux", "webmvc", "websocket"} {
@@ -19,6 +24,7 @@ func init() {
 		dotted := strings.ReplaceAll(m, "-", ".")
 		known["spring."+dotted] = coord              // Automatic-Module-Name (Spring 5+)
 		known["org.springframework."+dotted] = coord // Bundle-SymbolicName (Spring 3/4 OSGi builds)
+		knownTitles["spring-"+m] = coord             // Implementation-Title (every Spring jar)
 	}
 	for name, coord := range map[string]string{
 		"org.apache.logging.log4j":                       "org.apache.logging.log4j:log4j-api",
@@ -93,6 +99,9 @@ func identify(h map[string]string, file string) identity {
 		if c, ok := known[strings.ToLower(get(k))]; ok {
 			coords[c] = append(coords[c], k)
 		}
+	}
+	if c, ok := knownTitles[strings.ToLower(get("Implementation-Title"))]; ok {
+		coords[c] = append(coords[c], "Implementation-Title")
 	}
 	if len(coords) != 1 {
 		return id // none known, or two that disagree

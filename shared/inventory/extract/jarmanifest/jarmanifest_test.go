@@ -62,9 +62,12 @@ func TestExtract(t *testing.T) {
 		want         []string // "path name@version evidence"
 		unidentified []string // "path: identity"
 	}{
-		{name: "Spring 5 jar: module name and Implementation-Version", file: "lib/spring-beans-5.3.20.jar",
+		{name: "Spring 5 jar: module name, title and Implementation-Version", file: "lib/spring-beans-5.3.20.jar",
 			data: func(t testing.TB) []byte { return jar(t, manifest(t, "spring-beans.MF")) },
-			want: []string{"lib/spring-beans-5.3.20.jar org.springframework:spring-beans@5.3.20 Automatic-Module-Name,Implementation-Version"}},
+			want: []string{"lib/spring-beans-5.3.20.jar org.springframework:spring-beans@5.3.20 Automatic-Module-Name,Implementation-Title,Implementation-Version"}},
+		{name: "Spring 4 (Debian's rebuild): the title alone; the file name says nothing", file: "lib/spring3-beans-3.x.jar",
+			data: func(t testing.TB) []byte { return jar(t, manifest(t, "spring4-debian.MF")) },
+			want: []string{"lib/spring3-beans-3.x.jar org.springframework:spring-beans@4.3.30.RELEASE Implementation-Title,Implementation-Version"}},
 		{name: "OSGi bundle name with directives, Bundle-Version", file: "lib/beans.jar",
 			data: func(t testing.TB) []byte { return jar(t, manifest(t, "osgi-spring-beans.MF")) },
 			want: []string{"lib/beans.jar org.springframework:spring-beans@4.3.30.RELEASE Bundle-SymbolicName,Bundle-Version"}},
@@ -149,8 +152,8 @@ func (i info) Size() int64  { return i.size }
 func (i info) Name() string { return "f" }
 func (i info) IsDir() bool  { return false }
 
-// The contract on any manifest: coordinates rest on a module or bundle
-// name (never on free text), and the version has no spaces.
+// The contract on any manifest: coordinates rest on a known module,
+// bundle or title name (never on free text), and the version has no spaces.
 func FuzzManifest(f *testing.F) {
 	for _, n := range []string{"spring-beans.MF", "osgi-spring-beans.MF", "folded.MF", "bcprov.MF", "disagree.MF", "app.MF"} {
 		b, err := os.ReadFile(filepath.Join("testdata", n))
@@ -174,7 +177,7 @@ func FuzzManifest(f *testing.F) {
 			if p.Name != m.GroupID+":"+m.ArtifactID || m.GroupID == "" || m.ArtifactID == "" {
 				t.Errorf("name %q from %+v", p.Name, m)
 			}
-			if !slices.Contains(m.Evidence, "Bundle-SymbolicName") && !slices.Contains(m.Evidence, "Automatic-Module-Name") {
+			if !slices.Contains(m.Evidence, "Bundle-SymbolicName") && !slices.Contains(m.Evidence, "Automatic-Module-Name") && !slices.Contains(m.Evidence, "Implementation-Title") {
 				t.Errorf("%s without a module name: %v", p.Name, m.Evidence)
 			}
 			if strings.ContainsAny(p.Version, " \t\r\n") {

@@ -22,9 +22,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lambdascan/lambdascan/internal/scancli"
 	"github.com/lambdascan/lambdascan/shared/image/imagetest"
 	"github.com/lambdascan/lambdascan/shared/report"
-	"github.com/lambdascan/lambdascan/shared/scancli"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 

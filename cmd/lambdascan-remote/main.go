@@ -15,13 +15,13 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/lambdascan/lambdascan/internal/scancli"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/image"
 	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/scan"
-	"github.com/lambdascan/lambdascan/shared/scancli"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 

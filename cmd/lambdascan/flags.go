@@ -3,7 +3,7 @@ package main
 import (
 	"strings"
 
-	"github.com/lambdascan/lambdascan/shared/scancli"
+	"github.com/lambdascan/lambdascan/internal/scancli"
 )
 
 // The scan command's flag helpers serve every command.

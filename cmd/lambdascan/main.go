@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/lambdascan/lambdascan/shared/scancli"
+	"github.com/lambdascan/lambdascan/internal/scancli"
 )
 
 func main() {

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lambdascan/lambdascan/internal/scancli"
 	"github.com/lambdascan/lambdascan/shared/report"
-	"github.com/lambdascan/lambdascan/shared/scancli"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 

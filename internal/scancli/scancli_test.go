@@ -7,7 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
-	"github.com/lambdascan/lambdascan/shared/scancli"
+	"github.com/lambdascan/lambdascan/internal/scancli"
 )
 
 func TestKindOf(t *testing.T) {

@@ -27,6 +27,14 @@ import (
 
 const cmdName = "lambdascan scan"
 
+const usage = `Usage:
+  lambdascan-remote scan [flags] TARGET
+
+The half of ` + "`lambdascan scan`" + ` that reads container images and deployed functions and
+layers (ARNs): lambdascan runs it for those targets with the same arguments. It takes every
+` + "`lambdascan scan`" + ` flag; see ` + "`lambdascan-remote scan --help`" + `.
+`
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -35,13 +43,17 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(stdout, usage)
+		return scancli.ExitOK
+	}
 	if len(args) == 0 || args[0] != "scan" {
-		fmt.Fprintln(stderr, "usage: lambdascan-remote scan [lambdascan scan flags] TARGET (run by `lambdascan scan` for images and ARNs)")
+		fmt.Fprint(stderr, usage)
 		return scancli.ExitError
 	}
-	req, ok := scancli.Parse(cmdName, args[1:], stderr)
+	req, code, ok := scancli.Parse(cmdName, args[1:], stdout, stderr)
 	if !ok {
-		return scancli.ExitError
+		return code
 	}
 	return scancli.Run(ctx, cmdName, req, scanRemote, stdout, stderr)
 }

@@ -7,10 +7,7 @@ import (
 )
 
 // The scan command's flag helpers serve every command.
-var (
-	parseInterspersed = scancli.ParseInterspersed
-	defaultDBPath     = scancli.DefaultDBPath
-)
+var defaultDBPath = scancli.DefaultDBPath
 
 type multiFlag = scancli.MultiFlag
 

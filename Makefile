@@ -67,9 +67,13 @@ peer:
 	@test -x $(PEER) || GOTOOLCHAIN=go1.27.2 GOBIN=$(abspath bin) $(GO) install github.com/google/osv-scanner/v2/cmd/osv-scanner@$(PEER_VERSION)
 
 # The whole workflow on the local AWS stack: deploy, create sample functions,
-# fire CloudTrail events, print findings per function and step costs.
+# fire CloudTrail events, print findings per function and step costs; every
+# report, SBOM and HTML report lands in demo-out/<function>/.
 demo:
-	$(GO) run ./integration/demo -shared $(SHARED)
+	@echo "== building bin/lambdascan, bin/lambdascan-remote and the demo (first run: about 2 minutes to compile the AWS SDK, osv-scalibr and go-containerregistry; later runs: seconds)"
+	@$(MAKE) --no-print-directory build
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/demo ./integration/demo
+	@bin/demo -shared $(SHARED) -out demo-out
 
 # The CLI alone: scan the sample packages with the testdata vulnerability DB.
 demo-cli: build

@@ -19,7 +19,7 @@ type TableOptions struct {
 // Rows per package before the rest fold into one line: a Go binary's
 // stdlib easily has 70 findings, and the first few (highest risk) are what
 // a reader acts on; every id stays on the folded line.
-const maxRows = 5
+const maxRows = 3
 
 // maxVersion is where long versions (Go pseudo-versions) get shortened.
 const maxVersion = 24

@@ -117,17 +117,23 @@ func scanRemote(ctx context.Context, db *vulndb.DB, req scancli.Request, tmp str
 // scanImage opens an image (tarball, OCI layout, registry; ECR with the
 // caller's credentials) and scans it.
 func scanImage(ctx context.Context, db *vulndb.DB, tgt report.Target, ref string, p v1.Platform) (*report.Report, error) {
-	auth, err := ecrAuth(ctx, ref)
-	if err != nil {
-		return nil, fmt.Errorf("ECR login for %s: %w", ref, err)
-	}
+	// A failed ECR login is the registry refusing us: a failed report
+	// named RegistryUnauthorized, as a 401 from the registry would be.
+	auth, authErr := ecrAuth(ctx, ref)
 	// The mirror stands in for ECR on a local stack only: an ECR token for
 	// real credentials never goes to a plain-HTTP host otherwise.
 	mirror := ""
 	if os.Getenv(config.EndpointEnv) != "" {
 		mirror = os.Getenv(image.MirrorEnv)
 	}
-	img, info, err := image.Open(ctx, ref, image.Options{Platform: p, Auth: auth, ECRMirror: mirror})
+	var img v1.Image
+	var info image.Info
+	var err error
+	if authErr != nil {
+		info, err = image.Info{Ref: ref, Source: image.SourceRegistry}, fmt.Errorf("%w: ECR login for %s: %v", image.ErrUnauthorized, ref, authErr)
+	} else {
+		img, info, err = image.Open(ctx, ref, image.Options{Platform: p, Auth: auth, ECRMirror: mirror})
+	}
 	tgt.Image = &report.Image{Ref: ref, Digest: info.Digest, Platform: info.Platform}
 	if tgt.Path == "" && info.Source != image.SourceRegistry {
 		tgt.Path = ref

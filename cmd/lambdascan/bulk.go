@@ -67,9 +67,9 @@ func cmdBulk(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	fs := flag.NewFlagSet("bulk start", flag.ContinueOnError)
-	accounts := fs.String("accounts", "", "comma-separated account `IDS` (default: this account)")
-	regions := fs.String("regions", "", "comma-separated `REGIONS` (default: the stack's)")
-	exclude := fs.String("exclude", "", "comma-separated function name `GLOBS` to skip")
+	accounts := fs.String("accounts", "", "scan the accounts `IDS`, comma-separated (default: this account)")
+	regions := fs.String("regions", "", "scan the `REGIONS`, comma-separated (default: the stack's)")
+	exclude := fs.String("exclude", "", "skip functions whose names match `GLOBS`, comma-separated")
 	org := fs.Bool("organization", false, "scan every active account of the organization")
 	force := fs.Bool("force", false, "ignore the cache")
 	noTags := fs.Bool("no-tags", false, "write no tags in this run (TagResource's 15 rps bounds a large first run)")

@@ -39,9 +39,9 @@ func dbBuild(ctx context.Context, args []string, stdout, stderr io.Writer, updat
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var from multiFlag
-	fs.Var(&from, "from", "`DIR|URL`: a folder with <Ecosystem>/all.zip or <Ecosystem>/*.json, or an OSV export base URL (repeatable)")
-	ecos := fs.String("ecosystems", "", "comma-separated `ECOSYSTEMS` (default: all found, or the scanner's for URLs)")
-	out := fs.String("out", "", "index `FILE` to write")
+	fs.Var(&from, "from", "read OSV exports from `DIR|URL`: a folder with <Ecosystem>/all.zip or <Ecosystem>/*.json, or a base URL (repeatable)")
+	ecos := fs.String("ecosystems", "", "keep only these `ECOSYSTEMS`, comma-separated (default: all found, or the scanner's for URLs)")
+	out := fs.String("out", "", "write the DB to `FILE`")
 	if update {
 		*out = defaultDBPath()
 	}

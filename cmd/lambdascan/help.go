@@ -25,7 +25,7 @@ Commands:
   version     print the version
 
 Run 'lambdascan COMMAND --help' for a command's flags.`,
-		Sections: []scancli.Section{{Title: "Exit codes", Body: scancli.ExitCodes}},
+		Sections: append(append([]scancli.Section(nil), scancli.ScanHelp.Sections[:2]...), scancli.Section{Title: "Exit codes", Body: scancli.ExitCodes}),
 		Examples: []string{
 			"lambdascan db update",
 			"lambdascan scan function.zip",
@@ -77,7 +77,7 @@ Commands:
 		Usage:    "lambdascan db info [FILE]",
 		Short:    "Print a DB's header as JSON: version, build time, content hash, packages per ecosystem.",
 		Sections: dbHelp.Sections,
-		Examples: []string{"lambdascan db info", "lambdascan db info osv.lsdb"},
+		Examples: []string{"lambdascan db info", "lambdascan db info osv.lsdb", "LAMBDASCAN_DB=./osv.lsdb lambdascan db info"},
 	}
 	bulkHelp = scancli.Help{
 		Usage: "lambdascan bulk start [flags]",
@@ -109,7 +109,7 @@ and credentials in the environment.`,
 	versionHelp = scancli.Help{
 		Usage:    "lambdascan version",
 		Short:    "Print the scanner's name and version.",
-		Examples: []string{"lambdascan version"},
+		Examples: []string{"lambdascan version", "lambdascan --version", "bin/lambdascan-remote scan --help   # the companion takes scan's flags"},
 	}
 )
 

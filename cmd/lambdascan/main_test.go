@@ -177,7 +177,10 @@ func TestHelpEverywhere(t *testing.T) {
 		assert.Equal(t, exitOK, code, "%v: %s", args, errs)
 		assert.Empty(t, errs, args)
 		assert.Contains(t, out, "Usage:\n  lambdascan", args)
-		assert.Contains(t, out, "Examples:", args)
+		_, examples, ok := strings.Cut(out, "\nExamples:\n")
+		require.True(t, ok, "%v: examples", args)
+		n := strings.Count(examples, "\n  ")
+		assert.True(t, n >= 2 && n <= 4, "%v: 3-5 examples, got %d", args, n+1)
 		assert.NotRegexp(t, `(?m)^\s+-[a-z][a-z-]+ `, out, "%v: long flags are shown as --flag", args)
 	}
 	_, out, _ := lambdascan(t, "scan", "--help")

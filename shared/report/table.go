@@ -21,8 +21,20 @@ type TableOptions struct {
 // a reader acts on; every id stays on the folded line.
 const maxRows = 3
 
-// maxVersion is where long versions (Go pseudo-versions) get shortened.
-const maxVersion = 24
+// maxVersion is where long versions (Go pseudo-versions) get shortened;
+// a terminal narrower than wideTerminal shortens them to narrowVersion.
+const (
+	maxVersion    = 24
+	narrowVersion = 16
+	wideTerminal  = 120
+)
+
+func (t *table) versionWidth() int {
+	if t.opt.Width > 0 && t.opt.Width < wideTerminal {
+		return narrowVersion
+	}
+	return maxVersion
+}
 
 // WriteTable prints the findings grouped by package, then the summary and
 // status, without colour or width limit.
@@ -175,7 +187,7 @@ func (t *table) findings(groups []PackageFindings) {
 				rw.score = fmt.Sprintf("%.1f", f.Severity.Score)
 			}
 			if f.FixedVersion != "" {
-				rw.fixed = "→ " + ShortVersion(f.FixedVersion, maxVersion)
+				rw.fixed = "→ " + ShortVersion(f.FixedVersion, t.versionWidth())
 			}
 			al := Aliases(f)
 			if len(al) > 2 {
@@ -201,7 +213,7 @@ func (t *table) findings(groups []PackageFindings) {
 		if i > 0 || !t.opt.Quiet {
 			t.plain("")
 		}
-		head := g.Headline(maxVersion)
+		head := g.Headline(t.versionWidth())
 		where := "  " + Where(g.Package)
 		t.line(head+where, span{head, bold}, span{where, dim})
 		for _, rw := range rows[i] {

@@ -142,7 +142,7 @@ func Run(ctx context.Context, name string, req Request, scan Scanner, stdout, st
 		}
 	}
 	if failed {
-		fmt.Fprintf(stderr, "%s: %s: %s: %s\n", name, r.Target.Describe(), r.Error.Name, r.Error.Message)
+		fmt.Fprintf(stderr, "%s: %s: %s: %s\n", name, r.Describe(), r.Error.Name, r.Error.Message)
 		return ExitError
 	}
 	if r.AtOrAbove(req.FailOn) {

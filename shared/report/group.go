@@ -209,6 +209,22 @@ func OriginText(o inventory.Origin) string {
 	return ""
 }
 
+// Describe says what was read, as Target.Describe does; a zip whose
+// packages all sit in the /opt layout was read as a layer zip.
+func (r *Report) Describe() string {
+	t := r.Target
+	if t.Kind == "zip" && len(t.Layers) == 0 && len(r.Packages) > 0 {
+		layer := true
+		for _, p := range r.Packages {
+			layer = layer && p.Origin.Kind == inventory.OriginLayer
+		}
+		if layer {
+			return "layer zip " + t.Path
+		}
+	}
+	return t.Describe()
+}
+
 // Describe says what was read: "zip app.zip + 1 layer zip", "function
 // arn:… (zip, 2 layers)", "image python:3.12 (linux/amd64)".
 func (t Target) Describe() string {

@@ -63,7 +63,7 @@ type htmlPage struct {
 
 // WriteHTML renders the report as one self-contained HTML page.
 func WriteHTML(w io.Writer, r *Report) error {
-	p := htmlPage{R: r, Target: r.Target.Describe(), Groups: Groups(r)}
+	p := htmlPage{R: r, Target: r.Describe(), Groups: Groups(r)}
 	most := 0
 	for _, l := range match.Levels {
 		most = max(most, r.Summary.BySeverity[l])

@@ -44,7 +44,7 @@ func WriteTable(w io.Writer, r *Report) error { return WriteTableWith(w, r, Tabl
 func WriteTableWith(w io.Writer, r *Report, opt TableOptions) error {
 	t := &table{w: w, opt: opt}
 	if !opt.Quiet {
-		t.line(r.Target.Describe(), span{r.Target.Describe(), bold})
+		t.line(r.Describe(), span{r.Describe(), bold})
 	}
 	groups := Groups(r)
 	t.findings(groups)

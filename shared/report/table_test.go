@@ -87,6 +87,14 @@ func TestTableQuiet(t *testing.T) {
 	assert.Empty(t, table(t, r, report.TableOptions{Quiet: true}))
 }
 
+func TestLayerZipAloneIsNamed(t *testing.T) {
+	r := &report.Report{Target: report.Target{Kind: "zip", Path: "layer.zip"},
+		Packages: []inventory.Package{{Name: "PyYAML", Origin: inventory.Origin{Kind: "layer", Layer: "layer.zip"}}}}
+	assert.Equal(t, "layer zip layer.zip", r.Describe())
+	r.Packages[0].Origin = inventory.Origin{Kind: "function"}
+	assert.Equal(t, "zip layer.zip", r.Describe())
+}
+
 func TestTargetDescribe(t *testing.T) {
 	for _, tc := range []struct {
 		t    report.Target

@@ -72,7 +72,7 @@ peer:
 demo:
 	@echo "== building bin/lambdascan, bin/lambdascan-remote and the demo (first run: about 2 minutes to compile the AWS SDK, osv-scalibr and go-containerregistry; later runs: seconds)"
 	@$(MAKE) --no-print-directory build
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/demo ./integration/demo
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/demo ./integration/demo
 	@bin/demo -shared $(SHARED) -out demo-out
 
 # The CLI alone: scan the sample packages with the testdata vulnerability DB.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -105,4 +106,15 @@ func TestStopRemovesTempDir(t *testing.T) {
 	s.Stop()
 	left, _ = filepath.Glob(filepath.Join(tmp, "lambdascan-moto-*"))
 	assert.Empty(t, left)
+}
+
+// A moto whose port was taken after it was probed is retried by Start.
+func TestPortTakenIsRetryable(t *testing.T) {
+	cmd := exec.Command("python3", "-c", `import sys; print("OSError: [Errno 98] Address already in use"); sys.exit(1)`)
+	s := &Stack{logs: &lockedBuffer{}, motoPort: 4567}
+	cmd.Stdout = s.logs
+	s.exitErr = cmd.Run()
+	err := s.exitError()
+	assert.ErrorIs(t, err, errPortInUse)
+	assert.Contains(t, err.Error(), "moto port 4567")
 }

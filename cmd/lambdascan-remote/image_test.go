@@ -22,9 +22,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lambdascan/lambdascan/internal/scancli"
 	"github.com/lambdascan/lambdascan/shared/image/imagetest"
 	"github.com/lambdascan/lambdascan/shared/report"
-	"github.com/lambdascan/lambdascan/shared/scancli"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
@@ -124,4 +124,24 @@ func TestScanImages(t *testing.T) {
 	code, _, errs = lambdascan(t, "scan", "--db", db, "--platform", "linux/s390x", lay)
 	assert.Equal(t, exitError, code)
 	assert.Contains(t, errs, "NoMatchingPlatform")
+}
+
+// A registry that cannot be reached fails the scan with the named image
+// error, once, on stderr, naming the image.
+func TestUnreachableRegistryIsNamed(t *testing.T) {
+	db := testDB(t)
+	code, out, errs := lambdascan(t, "scan", "--db", db, "registry.invalid/app:v1")
+	assert.Equal(t, exitError, code)
+	assert.Empty(t, out)
+	assert.True(t, strings.HasPrefix(errs, "lambdascan scan: image registry.invalid/app:v1: RegistryUnreachable: "), errs)
+	assert.Equal(t, 1, strings.Count(errs, "\n"))
+}
+
+func TestRemoteHelp(t *testing.T) {
+	var out, errb bytes.Buffer
+	assert.Equal(t, 0, run(context.Background(), []string{"scan", "--help"}, &out, &errb))
+	assert.Contains(t, out.String(), "TARGET:")
+	out.Reset()
+	assert.Equal(t, 0, run(context.Background(), []string{"--help"}, &out, &errb))
+	assert.Contains(t, out.String(), "lambdascan-remote scan [flags] TARGET")
 }

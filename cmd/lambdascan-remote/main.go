@@ -15,17 +15,25 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/lambdascan/lambdascan/internal/scancli"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/image"
 	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/scan"
-	"github.com/lambdascan/lambdascan/shared/scancli"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
 const cmdName = "lambdascan scan"
+
+const usage = `Usage:
+  lambdascan-remote scan [flags] TARGET
+
+The half of ` + "`lambdascan scan`" + ` that reads container images and deployed functions and
+layers (ARNs): lambdascan runs it for those targets with the same arguments. It takes every
+` + "`lambdascan scan`" + ` flag; see ` + "`lambdascan-remote scan --help`" + `.
+`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -35,13 +43,17 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+		fmt.Fprint(stdout, usage)
+		return scancli.ExitOK
+	}
 	if len(args) == 0 || args[0] != "scan" {
-		fmt.Fprintln(stderr, "usage: lambdascan-remote scan [lambdascan scan flags] TARGET (run by `lambdascan scan` for images and ARNs)")
+		fmt.Fprint(stderr, usage)
 		return scancli.ExitError
 	}
-	req, ok := scancli.Parse(cmdName, args[1:], stderr)
+	req, code, ok := scancli.Parse(cmdName, args[1:], stdout, stderr)
 	if !ok {
-		return scancli.ExitError
+		return code
 	}
 	return scancli.Run(ctx, cmdName, req, scanRemote, stdout, stderr)
 }
@@ -105,17 +117,23 @@ func scanRemote(ctx context.Context, db *vulndb.DB, req scancli.Request, tmp str
 // scanImage opens an image (tarball, OCI layout, registry; ECR with the
 // caller's credentials) and scans it.
 func scanImage(ctx context.Context, db *vulndb.DB, tgt report.Target, ref string, p v1.Platform) (*report.Report, error) {
-	auth, err := ecrAuth(ctx, ref)
-	if err != nil {
-		return nil, fmt.Errorf("ECR login for %s: %w", ref, err)
-	}
+	// A failed ECR login is the registry refusing us: a failed report
+	// named RegistryUnauthorized, as a 401 from the registry would be.
+	auth, authErr := ecrAuth(ctx, ref)
 	// The mirror stands in for ECR on a local stack only: an ECR token for
 	// real credentials never goes to a plain-HTTP host otherwise.
 	mirror := ""
 	if os.Getenv(config.EndpointEnv) != "" {
 		mirror = os.Getenv(image.MirrorEnv)
 	}
-	img, info, err := image.Open(ctx, ref, image.Options{Platform: p, Auth: auth, ECRMirror: mirror})
+	var img v1.Image
+	var info image.Info
+	var err error
+	if authErr != nil {
+		info, err = image.Info{Ref: ref, Source: image.SourceRegistry}, fmt.Errorf("%w: ECR login for %s: %v", image.ErrUnauthorized, ref, authErr)
+	} else {
+		img, info, err = image.Open(ctx, ref, image.Options{Platform: p, Auth: auth, ECRMirror: mirror})
+	}
 	tgt.Image = &report.Image{Ref: ref, Digest: info.Digest, Platform: info.Platform}
 	if tgt.Path == "" && info.Source != image.SourceRegistry {
 		tgt.Path = ref

@@ -17,8 +17,8 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/google/go-containerregistry/pkg/authn"
 
+	"github.com/lambdascan/lambdascan/internal/awsenv"
 	"github.com/lambdascan/lambdascan/shared/arn"
-	"github.com/lambdascan/lambdascan/shared/awsenv"
 	"github.com/lambdascan/lambdascan/shared/image"
 )
 

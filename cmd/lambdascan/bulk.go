@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/lambdascan/lambdascan/shared/awsenv"
+	"github.com/lambdascan/lambdascan/internal/awsenv"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/replay"
 )
@@ -55,22 +55,32 @@ func machineARN(ctx context.Context, c *sfn.Client, name string) (string, error)
 }
 
 func cmdBulk(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "start" {
-		fmt.Fprint(stderr, usage)
+	switch {
+	case len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help"):
+		bulkHelp.Write(stdout, nil)
+		return exitOK
+	case len(args) == 0:
+		bulkHelp.Write(stderr, nil)
+		return exitError
+	case args[0] != "start":
+		fmt.Fprintf(stderr, "lambdascan bulk: unknown command %q (valid: start)\nRun 'lambdascan bulk --help' for usage.\n", args[0])
 		return exitError
 	}
 	fs := flag.NewFlagSet("bulk start", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	accounts := fs.String("accounts", "", "comma-separated account ids (default: this account)")
-	regions := fs.String("regions", "", "comma-separated regions (default: the stack's)")
-	exclude := fs.String("exclude", "", "comma-separated function name globs to skip")
+	accounts := fs.String("accounts", "", "scan the accounts `IDS`, comma-separated (default: this account)")
+	regions := fs.String("regions", "", "scan the `REGIONS`, comma-separated (default: the stack's)")
+	exclude := fs.String("exclude", "", "skip functions whose names match `GLOBS`, comma-separated")
 	org := fs.Bool("organization", false, "scan every active account of the organization")
 	force := fs.Bool("force", false, "ignore the cache")
 	noTags := fs.Bool("no-tags", false, "write no tags in this run (TagResource's 15 rps bounds a large first run)")
 	wait := fs.Bool("wait", false, "follow the run with a progress bar until it ends")
-	name := fs.String("name", "", "execution name (default: bulk-<time>)")
-	if _, err := parseInterspersed(fs, args[1:]); err != nil {
-		return exitError
+	name := fs.String("name", "", "execution `NAME` (default: bulk-<time>)")
+	if pos, code, ok := parseFlags("bulk start", bulkHelp, fs, args[1:], stdout, stderr); !ok || len(pos) > 0 {
+		if ok {
+			fmt.Fprintf(stderr, "lambdascan bulk start: unexpected argument %q\n", pos[0])
+			return exitError
+		}
+		return code
 	}
 	c, err := sfnClient(ctx)
 	if err != nil {
@@ -165,10 +175,14 @@ func bar(done, total int64, width int) string {
 // cmdStatus shows recent executions of both state machines and bulk map runs.
 func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	limit := fs.Int("n", 10, "executions per state machine")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return exitError
+	limit := fs.Int("limit", 10, "show `N` executions per state machine")
+	fs.IntVar(limit, "n", 10, "`N`: same as --limit")
+	if pos, code, ok := parseFlags("status", statusHelp, fs, args, stdout, stderr); !ok || len(pos) > 0 {
+		if ok {
+			fmt.Fprintf(stderr, "lambdascan status: unexpected argument %q\n", pos[0])
+			return exitError
+		}
+		return code
 	}
 	c, err := sfnClient(ctx)
 	if err != nil {
@@ -203,11 +217,14 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 // cmdReplay redrives (or restarts) failed executions of both state machines.
 func cmdReplay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	since := fs.Duration("since", 24*time.Hour, "replay executions that stopped within this long")
+	since := fs.Duration("since", 24*time.Hour, "replay executions that stopped within this `DURATION`")
 	dry := fs.Bool("dry-run", false, "list what would be replayed, and how")
-	if _, err := parseInterspersed(fs, args); err != nil {
-		return exitError
+	if pos, code, ok := parseFlags("replay", replayHelp, fs, args, stdout, stderr); !ok || len(pos) > 0 {
+		if ok {
+			fmt.Fprintf(stderr, "lambdascan replay: unexpected argument %q\n", pos[0])
+			return exitError
+		}
+		return code
 	}
 	c, err := sfnClient(ctx)
 	if err != nil {

@@ -8,15 +8,19 @@ import (
 	"io"
 	"time"
 
+	"github.com/lambdascan/lambdascan/internal/scancli"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
 func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		dbHelp.Write(stderr, nil)
 		return exitError
 	}
 	switch args[0] {
+	case "-h", "--help", "help":
+		dbHelp.Write(stdout, nil)
+		return exitOK
 	case "build":
 		return dbBuild(ctx, args[1:], stdout, stderr, false)
 	case "update":
@@ -24,36 +28,40 @@ func cmdDB(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "info":
 		return dbInfo(args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "lambdascan db: unknown command %q\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "lambdascan db: unknown command %q (valid: build, update, info)\nRun 'lambdascan db --help' for usage.\n", args[0])
 	return exitError
 }
 
 func dbBuild(ctx context.Context, args []string, stdout, stderr io.Writer, update bool) int {
-	name := "db build"
+	name, help := "db build", dbBuildHelp
 	if update {
-		name = "db update"
+		name, help = "db update", dbUpdateHelp
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var from multiFlag
-	fs.Var(&from, "from", "directory with <Ecosystem>/all.zip, or an OSV export base URL (repeatable)")
-	ecos := fs.String("ecosystems", "", "comma-separated ecosystems (default: all found, or the scanner's for URLs)")
-	out := fs.String("out", "", "index file to write")
+	fs.Var(&from, "from", "read OSV exports from `DIR|URL`: a folder with <Ecosystem>/all.zip or <Ecosystem>/*.json, or a base URL (repeatable)")
+	ecos := fs.String("ecosystems", "", "keep only these `ECOSYSTEMS`, comma-separated (default: all found, or the scanner's for URLs)")
+	out := fs.String("out", "", "write the DB to `FILE`")
 	if update {
 		*out = defaultDBPath()
 	}
-	if _, err := parseInterspersed(fs, args); err != nil {
+	pos, code, ok := parseFlags(name, help, fs, args, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "lambdascan %s: unexpected argument %q (sources go in --from)\nRun 'lambdascan %s --help' for usage.\n", name, pos[0], name)
 		return exitError
 	}
 	if len(from) == 0 {
 		if !update {
-			fmt.Fprintln(stderr, "lambdascan db build: --from is required")
+			fmt.Fprintln(stderr, "lambdascan db build: --from is required (an OSV export folder or URL)\nRun 'lambdascan db build --help' for usage.")
 			return exitError
 		}
 		from = multiFlag{vulndb.DefaultBaseURL}
 	}
 	if *out == "" {
-		fmt.Fprintln(stderr, "lambdascan db build: --out is required")
+		fmt.Fprintln(stderr, "lambdascan db build: --out is required (the index file to write)\nRun 'lambdascan db build --help' for usage.")
 		return exitError
 	}
 	start := time.Now()
@@ -68,11 +76,20 @@ func dbBuild(ctx context.Context, args []string, stdout, stderr io.Writer, updat
 }
 
 func dbInfo(args []string, stdout, stderr io.Writer) int {
-	path := defaultDBPath()
-	if len(args) > 0 {
-		path = args[0]
+	pos, code, ok := parseFlags("db info", dbInfoHelp, flag.NewFlagSet("db info", flag.ContinueOnError), args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	db, err := vulndb.Open(path)
+	path := defaultDBPath()
+	switch len(pos) {
+	case 0:
+	case 1:
+		path = pos[0]
+	default:
+		fmt.Fprintln(stderr, "lambdascan db info: at most one FILE\nRun 'lambdascan db info --help' for usage.")
+		return exitError
+	}
+	db, err := scancli.OpenDB(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "lambdascan db info: %v\n", err)
 		return exitError

@@ -3,14 +3,11 @@ package main
 import (
 	"strings"
 
-	"github.com/lambdascan/lambdascan/shared/scancli"
+	"github.com/lambdascan/lambdascan/internal/scancli"
 )
 
 // The scan command's flag helpers serve every command.
-var (
-	parseInterspersed = scancli.ParseInterspersed
-	defaultDBPath     = scancli.DefaultDBPath
-)
+var defaultDBPath = scancli.DefaultDBPath
 
 type multiFlag = scancli.MultiFlag
 

@@ -9,7 +9,7 @@ import (
 	"os"
 	"os/signal"
 
-	"github.com/lambdascan/lambdascan/shared/scancli"
+	"github.com/lambdascan/lambdascan/internal/scancli"
 )
 
 func main() {
@@ -18,21 +18,6 @@ func main() {
 	stop()
 	os.Exit(code)
 }
-
-const usage = `usage:
-  lambdascan scan [--db FILE] [--format table|json|sarif|cyclonedx|spdx] [--output FILE]
-                  [--fail-on low|medium|high|critical] [--platform os/arch] [--layer ZIP|LAYER_ARN]... TARGET
-      TARGET: a zip, a directory, an image tarball (docker save), an OCI layout directory,
-              an image reference (registry/repo:tag, @sha256:...), a function ARN or a layer
-              version ARN; ARNs and ECR images use AWS credentials from the environment
-  lambdascan db build --from DIR|URL [--from ...] [--ecosystems a,b] --out FILE
-  lambdascan db info [FILE]
-  lambdascan db update [--from URL] [--ecosystems a,b] [--out FILE]
-  lambdascan bulk start [--accounts a,b] [--regions r1,r2] [--exclude glob,...] [--organization] [--force] [--no-tags] [--wait]
-  lambdascan status [-n 10]
-  lambdascan replay [--since 24h] [--dry-run]
-  lambdascan version
-`
 
 // Exit codes: 0 nothing at or above --fail-on, 1 something is, 2 error.
 const (
@@ -43,7 +28,7 @@ const (
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		rootHelp.Write(stderr, nil)
 		return exitError
 	}
 	switch args[0] {
@@ -58,11 +43,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "replay":
 		return cmdReplay(ctx, args[1:], stdout, stderr)
 	case "version", "--version":
-		return cmdVersion(stdout)
+		return cmdVersion(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
+		if len(args) > 1 && args[0] == "help" { // lambdascan help scan → lambdascan scan --help
+			return run(ctx, append(args[1:], "--help"), stdout, stderr)
+		}
+		rootHelp.Write(stdout, nil)
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "lambdascan: unknown command %q\n%s", args[0], usage)
+	fmt.Fprintf(stderr, "lambdascan: unknown command %q (valid: scan, db, bulk, status, replay, version, help)\nRun 'lambdascan --help' for usage.\n", args[0])
 	return exitError
 }

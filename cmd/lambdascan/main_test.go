@@ -77,8 +77,12 @@ func TestScanFormatsAndOutput(t *testing.T) {
 			assert.Empty(t, stdout)
 			b, err := os.ReadFile(outFile)
 			require.NoError(t, err)
-			if f == report.FormatTable {
-				assert.Contains(t, string(b), "PyPI/PyYAML")
+			switch f {
+			case report.FormatTable:
+				assert.Contains(t, string(b), "PyPI PyYAML 5.3 → 5.4 fixes 2 (max unknown)")
+				return
+			case report.FormatHTML:
+				assert.Contains(t, string(b), "<!DOCTYPE html>")
 				return
 			}
 			assert.True(t, json.Valid(b), "%s output is JSON", f)
@@ -158,4 +162,102 @@ func TestOperatorCommandsNeedCredentials(t *testing.T) {
 	}
 	code, _, _ := lambdascan(t, "bulk", "stop")
 	assert.Equal(t, exitError, code, "unknown bulk subcommand")
+}
+
+// Every command and subcommand answers --help on stdout with exit 0, and
+// shows its usage with long flags as --flag.
+func TestHelpEverywhere(t *testing.T) {
+	for _, args := range [][]string{
+		{"--help"}, {"-h"}, {"help"}, {"help", "scan"},
+		{"scan", "--help"}, {"scan", "-h"}, {"db", "--help"}, {"db", "build", "--help"}, {"db", "update", "--help"},
+		{"db", "info", "--help"}, {"bulk", "--help"}, {"bulk", "start", "--help"}, {"status", "--help"},
+		{"replay", "--help"}, {"version", "--help"},
+	} {
+		code, out, errs := lambdascan(t, args...)
+		assert.Equal(t, exitOK, code, "%v: %s", args, errs)
+		assert.Empty(t, errs, args)
+		assert.Contains(t, out, "Usage:\n  lambdascan", args)
+		_, examples, ok := strings.Cut(out, "\nExamples:\n")
+		require.True(t, ok, "%v: examples", args)
+		n := strings.Count(examples, "\n  ")
+		assert.True(t, n >= 2 && n <= 4, "%v: 3-5 examples, got %d", args, n+1)
+		assert.NotRegexp(t, `(?m)^\s+-[a-z][a-z-]+ `, out, "%v: long flags are shown as --flag", args)
+	}
+	_, out, _ := lambdascan(t, "scan", "--help")
+	for _, want := range []string{"TARGET:", "arn:aws:lambda:REGION:ACCOUNT:function:NAME", "docker save", "Formats (--format):", "html", "Exit codes:", "--fail-on LEVEL", "--quiet"} {
+		assert.Contains(t, out, want)
+	}
+	_, out, _ = lambdascan(t, "--help")
+	for _, cmd := range []string{"scan", "db build", "db update", "db info", "bulk start", "status", "replay", "version"} {
+		assert.Contains(t, out, "\n  "+cmd+" ", "the root help names %q", cmd)
+	}
+}
+
+// A bad flag, format or level names what is valid; a missing DB says how to
+// build one in every command that reads it.
+func TestErrorsNameTheValidValues(t *testing.T) {
+	zip := filepath.Join(testdata, "packages", "node-api.zip")
+	missing := filepath.Join(t.TempDir(), "none.lsdb")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"scan", "--format", "xml", zip}, []string{`unknown --format "xml"`, "table, json, sarif, cyclonedx, spdx, html"}},
+		{[]string{"scan", "--fail-on", "severe", zip}, []string{`unknown --fail-on "severe"`, "low, medium, high, critical"}},
+		{[]string{"scan", "--bogus", zip}, []string{"unknown flag: --bogus", "valid flags: --db,", "lambdascan scan --help"}},
+		{[]string{"scan", "--db"}, []string{"flag needs an argument: --db"}},
+		{[]string{"db", "frob"}, []string{`unknown command "frob" (valid: build, update, info)`}},
+		{[]string{"bulk", "stop"}, []string{`unknown command "stop" (valid: start)`}},
+		{[]string{"status", "-x"}, []string{"unknown flag: -x", "--limit"}},
+		{[]string{"frobnicate"}, []string{`unknown command "frobnicate" (valid: scan, db`}},
+		{[]string{"scan", "--db", missing, zip}, []string{"no vulnerability DB at " + missing, "lambdascan db update", "lambdascan db build --from DIR --out FILE"}},
+		{[]string{"db", "info", missing}, []string{"no vulnerability DB at " + missing, "lambdascan db update"}},
+	} {
+		code, out, errs := lambdascan(t, tc.args...)
+		assert.Equal(t, exitError, code, tc.args)
+		assert.Empty(t, out, tc.args)
+		for _, w := range tc.want {
+			assert.Contains(t, errs, w, tc.args)
+		}
+	}
+}
+
+// A failed scan prints its named error once, on stderr, saying what was
+// read; nothing goes to stdout.
+func TestFailedScanPrintsOnlyTheError(t *testing.T) {
+	db := testDB(t)
+	notZip := filepath.Join(testdata, "packages", "src", "node-api", "index.js")
+	for _, format := range []string{"table", "json", "html"} {
+		code, out, errs := lambdascan(t, "scan", "--db", db, "--format", format, notZip)
+		assert.Equal(t, exitError, code)
+		assert.Empty(t, out, format)
+		assert.Equal(t, "lambdascan scan: zip "+notZip+": NotAZip: not a zip archive: zip: not a valid zip file\n", errs, format)
+	}
+	// --output with json still keeps the failure report, for CI artifacts.
+	outFile := filepath.Join(t.TempDir(), "r.json")
+	code, _, _ := lambdascan(t, "scan", "--db", db, "--format", "json", "--output", outFile, notZip)
+	assert.Equal(t, exitError, code)
+	var r report.Report
+	b, err := os.ReadFile(outFile)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &r))
+	assert.Equal(t, "NotAZip", r.Error.Name)
+}
+
+// --quiet prints the findings table only, or nothing without findings.
+func TestQuiet(t *testing.T) {
+	db := testDB(t)
+	code, out, _ := lambdascan(t, "scan", "--db", db, "--quiet", filepath.Join(testdata, "packages", "java-shaded.zip"))
+	assert.Equal(t, exitFindings, code)
+	assert.True(t, strings.HasPrefix(out, "Maven org.apache.logging.log4j:log4j-core 2.14.1 → 2.15.0 fixes 1 (max critical)"), out)
+	assert.NotContains(t, out, "status:")
+	assert.NotContains(t, out, "packages,")
+	assert.NotContains(t, out, "\x1b[", "no colour when stdout is not a terminal")
+
+	empty := filepath.Join(t.TempDir(), "empty")
+	require.NoError(t, os.MkdirAll(empty, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(empty, "index.js"), []byte("exports.handler = async () => 1\n"), 0o644))
+	code, out, errs := lambdascan(t, "scan", "--db", db, "--quiet", empty)
+	assert.Equal(t, exitOK, code, errs)
+	assert.Empty(t, out)
 }

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lambdascan/lambdascan/internal/scancli"
 	"github.com/lambdascan/lambdascan/shared/report"
-	"github.com/lambdascan/lambdascan/shared/scancli"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
@@ -22,9 +22,9 @@ const scanName = "lambdascan scan"
 const remoteEnv = "LAMBDASCAN_REMOTE"
 
 func cmdScan(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	req, ok := scancli.Parse(scanName, args, stderr)
+	req, code, ok := scancli.Parse(scanName, args, stdout, stderr)
 	if !ok {
-		return exitError
+		return code
 	}
 	if scancli.Remote(req) {
 		return runRemote(ctx, args, stdout, stderr)

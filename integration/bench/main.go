@@ -122,6 +122,25 @@ func main() {
 	}
 }
 
+// Targets: a run that misses one fails, naming it and its worst package.
+const (
+	targetTimeRatio  = 0.25 // our wall time / the peer's
+	targetRSSRatio   = 0.33 // our peak RSS / the peer's
+	targetUnzipRatio = 1.00 // our scan / `unzip -p` of the same zip
+)
+
+// worst is the highest ratio seen and the package it was seen on.
+type worst struct {
+	ratio float64
+	pkg   string
+}
+
+func (w *worst) see(r float64, pkg string) {
+	if r > w.ratio {
+		w.ratio, w.pkg = r, pkg
+	}
+}
+
 func run(ours, peer, corpus, osvDir string, runs int) error {
 	if _, err := os.Stat(timeBin); err != nil {
 		return fmt.Errorf("%s is needed to measure peak RSS (Debian package \"time\")", timeBin)
@@ -161,7 +180,7 @@ func run(ours, peer, corpus, osvDir string, runs int) error {
 	fmt.Println("| package | ours ms | peer ms | time ratio | ours MiB | peer MiB | RSS ratio | unzip -p ms | ours / unzip -p | scan in-process ms |")
 	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	var sumOurs, sumPeer, sumUnzip time.Duration
-	var maxTimeRatio, maxRSSRatio, maxUnzipRatio float64
+	var maxTimeRatio, maxRSSRatio, maxUnzipRatio worst
 	for _, z := range zips {
 		name := strings.TrimSuffix(filepath.Base(z), ".zip")
 		o, err := measure(runs, work, ours, "scan", "--db", db, "--format", "json", "--fail-on", "critical", z)
@@ -186,14 +205,15 @@ func run(ours, peer, corpus, osvDir string, runs int) error {
 			}
 			tr := float64(o.wall) / float64(p.wall)
 			rr := float64(o.rss) / float64(p.rss)
-			maxTimeRatio, maxRSSRatio = max(maxTimeRatio, tr), max(maxRSSRatio, rr)
+			maxTimeRatio.see(tr, name)
+			maxRSSRatio.see(rr, name)
 			sumPeer += p.wall
 			line += fmt.Sprintf(" %.1f | %.2f | %.1f | %.1f | %.2f |", ms(p.wall), tr, mib(o.rss), mib(p.rss), rr)
 		} else {
 			line += fmt.Sprintf(" - | - | %.1f | - | - |", mib(o.rss))
 		}
 		ur := float64(o.wall) / float64(u.wall)
-		maxUnzipRatio = max(maxUnzipRatio, ur)
+		maxUnzipRatio.see(ur, name)
 		sumOurs += o.wall
 		sumUnzip += u.wall
 		fmt.Printf("%s %.1f | %.2f | %.0f |\n", line, ms(u.wall), ur, o.inProcess)
@@ -201,9 +221,10 @@ func run(ours, peer, corpus, osvDir string, runs int) error {
 	fmt.Println()
 	fmt.Printf("total: ours %.0f ms, unzip -p %.0f ms", ms(sumOurs), ms(sumUnzip))
 	if peer != "" {
-		fmt.Printf(", peer %.0f ms; worst time ratio %.2f (target <= 0.25), worst RSS ratio %.2f (target <= 0.33)", ms(sumPeer), maxTimeRatio, maxRSSRatio)
+		fmt.Printf(", peer %.0f ms; worst time ratio %.2f (target <= %.2f), worst RSS ratio %.2f (target <= %.2f)",
+			ms(sumPeer), maxTimeRatio.ratio, targetTimeRatio, maxRSSRatio.ratio, targetRSSRatio)
 	}
-	fmt.Printf("; worst ours/unzip -p %.2f (target <= 1.00)\n", maxUnzipRatio)
+	fmt.Printf("; worst ours/unzip -p %.2f (target <= %.2f)\n", maxUnzipRatio.ratio, targetUnzipRatio)
 	it, ir, err := benchImageRows(ours, peer, db, peerDB, work, corpus, runs)
 	if err != nil {
 		return err
@@ -211,6 +232,21 @@ func run(ours, peer, corpus, osvDir string, runs int) error {
 	if peer != "" {
 		fmt.Printf("\nimages: worst time ratio %.2f, worst RSS ratio %.2f\n", it, ir)
 	}
+	var missed []string
+	check := func(what string, w worst, target float64) {
+		if w.ratio > target {
+			missed = append(missed, fmt.Sprintf("%s %.2f > %.2f on %s", what, w.ratio, target, w.pkg))
+		}
+	}
+	if peer != "" {
+		check("time ratio", maxTimeRatio, targetTimeRatio)
+		check("RSS ratio", maxRSSRatio, targetRSSRatio)
+	}
+	check("ours/unzip -p", maxUnzipRatio, targetUnzipRatio)
+	if len(missed) > 0 {
+		return fmt.Errorf("missed %d target(s): %s", len(missed), strings.Join(missed, "; "))
+	}
+	fmt.Println("all targets met")
 	return nil
 }
 

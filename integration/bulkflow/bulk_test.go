@@ -232,7 +232,7 @@ func TestBulkAcrossAccountsAndRegions(t *testing.T) {
 
 func corrupt(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join(os.TempDir(), "lambdascan-bulk-broken.zip")
+	p := filepath.Join(t.TempDir(), "broken.zip") // per run: two runs never share it
 	good, err := os.ReadFile(filepath.Join(testdata, "packages", "node-api.zip"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(p, good[:len(good)-60], 0o644))

@@ -6,7 +6,19 @@
 import copy
 import sys
 
-from moto.stepfunctions import models as sfn_models
+# What is missing is said here, before anything else runs, with an exit
+# code the Go side (stack.go) turns into the install command.
+try:
+    import flask  # noqa: F401  (moto[server]'s extra)
+    import moto
+except ImportError as e:
+    print("missing module: %s" % e.name, flush=True)
+    sys.exit(4)
+if not moto.__version__.startswith("5."):
+    print("moto %s is installed" % moto.__version__, flush=True)
+    sys.exit(5)
+
+from moto.stepfunctions import models as sfn_models  # noqa: E402
 
 
 def _state_machine_deepcopy(self, memo):

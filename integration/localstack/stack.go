@@ -43,10 +43,15 @@ type Stack struct {
 	// Endpoint is what clients use (the proxy); moto itself sits behind it.
 	Endpoint string
 
-	moto    *exec.Cmd
-	motoURL string
-	proxy   *http.Server
-	logs    *lockedBuffer
+	moto     *exec.Cmd
+	motoURL  string
+	motoPort int
+	exited   chan struct{} // closed when moto has exited; exitErr is then set
+	exitErr  error
+	proxy    *http.Server
+	proxyLn  net.Listener
+	logs     *lockedBuffer
+	dir      string // launcher and moto's TMPDIR
 
 	mu       sync.Mutex
 	handlers map[string]lambda.Handler
@@ -188,8 +193,70 @@ func (s *Stack) redrive(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, `{"redriveDate":%d}`, time.Now().Unix())
 }
 
-// Start launches moto and the proxy on free loopback ports.
+// MotoInstall is the command that installs what the local stack runs.
+const MotoInstall = `pip install "moto[server]>=5,<6"`
+
+// minPython is moto 5's floor.
+var minPython = [2]int{3, 9}
+
+// Start launches moto and the proxy on free loopback ports. A missing or
+// wrong Python or moto is reported at once with the command that fixes it;
+// a moto port taken between probing and binding is retried on another.
 func Start(ctx context.Context) (*Stack, error) {
+	python := os.Getenv("LAMBDASCAN_PYTHON")
+	if python == "" {
+		python = "python3"
+	}
+	if err := checkPython(ctx, python); err != nil {
+		return nil, err
+	}
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		var s *Stack
+		s, err = start(ctx, python)
+		if err == nil {
+			return s, nil
+		}
+		if !errors.Is(err, errPortInUse) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+// checkPython runs the interpreter once (tens of ms) for its version.
+func checkPython(ctx context.Context, python string) error {
+	if _, err := exec.LookPath(python); err != nil {
+		return fmt.Errorf("localstack: %s not found: the local AWS stack runs moto on Python %d.%d+; install Python 3, then %s (or set LAMBDASCAN_PYTHON)", python, minPython[0], minPython[1], MotoInstall)
+	}
+	out, err := exec.CommandContext(ctx, python, "-c", `import sys; print("%d %d" % sys.version_info[:2])`).Output()
+	var major, minor int
+	if err == nil {
+		_, err = fmt.Sscanf(string(out), "%d %d", &major, &minor)
+	}
+	if err != nil {
+		return fmt.Errorf("localstack: %s does not run as Python 3: %v", python, err)
+	}
+	if major < minPython[0] || (major == minPython[0] && minor < minPython[1]) {
+		return fmt.Errorf("localstack: %s is Python %d.%d; moto 5 needs %d.%d or newer (set LAMBDASCAN_PYTHON to another interpreter)", python, major, minor, minPython[0], minPython[1])
+	}
+	return nil
+}
+
+var errPortInUse = errors.New("port in use")
+
+func start(ctx context.Context, python string) (_ *Stack, err error) {
+	s := &Stack{
+		logs:     &lockedBuffer{},
+		handlers: map[string]lambda.Handler{},
+		invokes:  map[string]int{},
+		exited:   make(chan struct{}),
+	}
+	defer func() {
+		if err != nil {
+			s.Stop() // also removes the temp dir of a failed start
+		}
+	}()
 	motoPort, err := freePort()
 	if err != nil {
 		return nil, err
@@ -199,32 +266,25 @@ func Start(ctx context.Context) (*Stack, error) {
 		return nil, err
 	}
 	proxyPort := proxyLn.Addr().(*net.TCPAddr).Port
+	s.Endpoint = fmt.Sprintf("http://127.0.0.1:%d", proxyPort)
+	s.motoURL = fmt.Sprintf("http://127.0.0.1:%d", motoPort)
+	s.motoPort = motoPort
+	s.proxyLn = proxyLn
 
-	dir, err := os.MkdirTemp("", "lambdascan-moto-")
-	if err != nil {
+	if s.dir, err = os.MkdirTemp("", "lambdascan-moto-"); err != nil {
 		return nil, err
 	}
-	script := filepath.Join(dir, "launcher.py")
+	script := filepath.Join(s.dir, "launcher.py")
 	if err := os.WriteFile(script, launcher, 0o644); err != nil {
 		return nil, err
-	}
-	python := os.Getenv("LAMBDASCAN_PYTHON")
-	if python == "" {
-		python = "python3"
-	}
-	s := &Stack{
-		Endpoint: fmt.Sprintf("http://127.0.0.1:%d", proxyPort),
-		motoURL:  fmt.Sprintf("http://127.0.0.1:%d", motoPort),
-		logs:     &lockedBuffer{},
-		handlers: map[string]lambda.Handler{},
-		invokes:  map[string]int{},
 	}
 	cmd := exec.Command(python, script, "-H", "127.0.0.1", "-p", fmt.Sprint(motoPort))
 	// The Step Functions engine calls Lambda at localhost:MOTO_PORT: the proxy.
 	// MOTO_LAMBDA_STUB_ECR=false: image functions resolve their image in
 	// moto's ECR, so ResolvedImageUri and CodeSha256 carry the real digest.
+	// TMPDIR: whatever moto writes goes to our temp dir, removed on Stop.
 	cmd.Env = append(os.Environ(), fmt.Sprintf("MOTO_PORT=%d", proxyPort), "MOTO_LAMBDA_STUB_ECR=false",
-		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+Region)
+		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION="+Region, "TMPDIR="+s.dir)
 	cmd.Stdout, cmd.Stderr = s.logs, s.logs
 	// Dies with the test process, even when the test binary is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
@@ -232,6 +292,11 @@ func Start(ctx context.Context) (*Stack, error) {
 		return nil, fmt.Errorf("localstack: starting moto (%s): %w", python, err)
 	}
 	s.moto = cmd
+	// Wait here, once: waitReady sees an early exit the moment it happens.
+	go func() {
+		s.exitErr = cmd.Wait()
+		close(s.exited)
+	}()
 	target, _ := url.Parse(s.motoURL)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.ErrorLog = log.New(s.logs, "proxy: ", 0) // shutdown noise belongs with moto's log
@@ -250,37 +315,69 @@ func Start(ctx context.Context) (*Stack, error) {
 	go s.proxy.Serve(proxyLn)
 
 	if err := s.waitReady(ctx); err != nil {
-		s.Stop()
 		return nil, err
 	}
 	// The Step Functions engine must be on before any state machine exists.
 	resp, err := http.Post(s.motoURL+"/moto-api/config", "application/json",
 		strings.NewReader(`{"stepfunctions":{"execute_state_machine":true}}`))
 	if err != nil {
-		s.Stop()
 		return nil, err
 	}
 	resp.Body.Close()
 	return s, nil
 }
 
+// Launcher exit codes (launcher.py): what is missing, said before moto runs.
+const (
+	exitNoMoto      = 4
+	exitMotoVersion = 5
+)
+
 func (s *Stack) waitReady(ctx context.Context) error {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
 		resp, err := http.Get(s.motoURL + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
 			return nil
 		}
-		if s.moto.ProcessState != nil {
-			break
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.exited:
+			return s.exitError()
+		case <-deadline.C:
+			return fmt.Errorf("localstack: moto did not answer within 30 s: %s", s.Logs())
+		case <-tick.C:
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("localstack: moto did not start: %s", s.Logs())
+}
+
+// exitError explains a moto that exited before it answered.
+func (s *Stack) exitError() error {
+	logs := s.Logs()
+	code := -1
+	var ee *exec.ExitError
+	if errors.As(s.exitErr, &ee) {
+		code = ee.ExitCode()
+	}
+	switch {
+	case code == exitNoMoto:
+		return fmt.Errorf("localstack: moto is not installed for this Python (%s); install it with %s", lastLine(logs), MotoInstall)
+	case code == exitMotoVersion:
+		return fmt.Errorf("localstack: %s; the local stack is tested on moto 5: %s", lastLine(logs), MotoInstall)
+	case strings.Contains(logs, "Address already in use"):
+		return fmt.Errorf("localstack: moto port %d: %w (taken since it was probed)", s.motoPort, errPortInUse)
+	}
+	return fmt.Errorf("localstack: moto exited (%v) before it answered:\n%s", s.exitErr, logs)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 // Logs returns what moto printed.
@@ -307,14 +404,20 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// Stop kills moto and closes the proxy.
+// Stop kills moto, closes the proxy and removes the temp dir; it is safe
+// on a stack whose start failed part-way.
 func (s *Stack) Stop() {
 	if s.proxy != nil {
 		s.proxy.Close()
+	} else if s.proxyLn != nil {
+		s.proxyLn.Close()
 	}
 	if s.moto != nil && s.moto.Process != nil {
 		syscall.Kill(-s.moto.Process.Pid, syscall.SIGKILL)
-		s.moto.Wait()
+		<-s.exited
+	}
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
 	}
 }
 

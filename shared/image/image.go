@@ -6,9 +6,12 @@ package image
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -47,6 +50,8 @@ var (
 	ErrUnauthorized = &Error{"RegistryUnauthorized", "registry refused the credentials"}
 	ErrNoPlatform   = &Error{"NoMatchingPlatform", "image index has no manifest for the platform"}
 	ErrBadReference = &Error{"BadImageReference", "not an image reference, tarball or OCI layout"}
+	ErrUnreachable  = &Error{"RegistryUnreachable", "registry unreachable"}
+	ErrRegistryTLS  = &Error{"RegistryTLSError", "TLS with the registry failed"}
 )
 
 // Options say how to reach a registry and which platform to pick.
@@ -154,6 +159,8 @@ func fromRegistry(ctx context.Context, ref string, want v1.Platform, opt Options
 	return img, nil
 }
 
+// registryError names what went wrong talking to a registry; the cause
+// stays in the message.
 func registryError(ref string, err error) error {
 	var te *transport.Error
 	if errors.As(err, &te) {
@@ -163,6 +170,24 @@ func registryError(ref string, err error) error {
 		case http.StatusUnauthorized, http.StatusForbidden:
 			return fmt.Errorf("%w: %s", ErrUnauthorized, ref)
 		}
+	}
+	var (
+		dns       *net.DNSError
+		op        *net.OpError
+		unknownCA x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		verify    *tls.CertificateVerificationError
+		record    tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &unknownCA), errors.As(err, &hostname), errors.As(err, &invalid),
+		errors.As(err, &verify), errors.As(err, &record):
+		return fmt.Errorf("%w: %s: %v", ErrRegistryTLS, ref, err)
+	case errors.As(err, &dns):
+		return fmt.Errorf("%w: %s: cannot resolve %s", ErrUnreachable, ref, dns.Name)
+	case errors.As(err, &op):
+		return fmt.Errorf("%w: %s: %v", ErrUnreachable, ref, err)
 	}
 	return fmt.Errorf("registry %s: %w", ref, err)
 }

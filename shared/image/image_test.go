@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -140,3 +141,41 @@ func TestECRRegistry(t *testing.T) {
 }
 
 func writeFile(p, s string) error { return os.WriteFile(p, []byte(s), 0o644) }
+
+// Network and TLS failures reaching a registry are named, not "ScanError".
+func TestRegistryFailuresAreNamed(t *testing.T) {
+	ctx := context.Background()
+	tlsSrv := httptest.NewUnstartedServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is the point
+	tlsSrv.StartTLS()
+	t.Cleanup(tlsSrv.Close)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	closedAddr := closed.Addr().String()
+	closed.Close()
+	// registry.test is dialed at the given address: a hostname (not a
+	// loopback address) makes the client insist on verified HTTPS.
+	via := func(addr string) http.RoundTripper {
+		d := &net.Dialer{}
+		return &http.Transport{DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		}}
+	}
+	for _, tc := range []struct {
+		name, ref string
+		opt       image.Options
+		want      error
+	}{
+		{"untrusted certificate", "registry.test/app:v1", image.Options{Transport: via(strings.TrimPrefix(tlsSrv.URL, "https://"))}, image.ErrRegistryTLS},
+		{"connection refused", "registry.test/app:v1", image.Options{Transport: via(closedAddr)}, image.ErrUnreachable},
+		{"no such host", "registry.invalid/app:v1", image.Options{}, image.ErrUnreachable},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := image.Open(ctx, tc.ref, tc.opt)
+			require.ErrorIs(t, err, tc.want)
+			var named *image.Error
+			require.ErrorAs(t, err, &named)
+			assert.Contains(t, err.Error(), tc.ref)
+		})
+	}
+}

@@ -57,7 +57,7 @@ func TestTableSortsBySeverity(t *testing.T) {
 	var b bytes.Buffer
 	require.NoError(t, report.Write(&b, sample(), report.FormatTable))
 	out := b.String()
-	crit, high := strings.Index(out, "CRITICAL"), strings.Index(out, "HIGH")
+	crit, high := strings.Index(out, "\n  CRITICAL"), strings.Index(out, "\n  HIGH")
 	require.True(t, crit > 0 && high > 0, out)
 	assert.Less(t, crit, high)
 	assert.Contains(t, out, "status: complete")

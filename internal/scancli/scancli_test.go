@@ -1,13 +1,16 @@
 package scancli_test
 
 import (
+	"bytes"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
-	"github.com/lambdascan/lambdascan/shared/scancli"
+	"github.com/lambdascan/lambdascan/internal/scancli"
 )
 
 func TestKindOf(t *testing.T) {
@@ -34,4 +37,17 @@ func TestRemote(t *testing.T) {
 	assert.True(t, scancli.Remote(scancli.Request{Target: "python:3.12"}))
 	assert.True(t, scancli.Remote(scancli.Request{Target: zip, Layers: []string{"arn:aws:lambda:eu-west-1:123456789012:layer:l:3"}}))
 	assert.True(t, scancli.Remote(scancli.Request{Target: "arn:aws:lambda:eu-west-1:123456789012:function:f"}))
+}
+
+// Only a terminal gets colour and a width: a buffer or a file does not.
+func TestTerminal(t *testing.T) {
+	color, width := scancli.Terminal(&bytes.Buffer{})
+	assert.False(t, color)
+	assert.Zero(t, width)
+	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	require.NoError(t, err)
+	defer f.Close()
+	color, width = scancli.Terminal(f)
+	assert.False(t, color)
+	assert.Zero(t, width)
 }

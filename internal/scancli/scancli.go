@@ -39,51 +39,87 @@ type Request struct {
 	Format   string
 	Output   string
 	FailOn   string
+	Quiet    bool // the findings table only
 }
 
 // Scanner scans the request's target with the open DB; tmp is scratch space.
 type Scanner func(ctx context.Context, db *vulndb.DB, req Request, tmp string) (*report.Report, error)
 
-// Parse reads `scan` arguments (flags may follow the target); false means
-// the error was written to stderr.
-func Parse(name string, args []string, stderr io.Writer) (Request, bool) {
+// ScanHelp is `scan --help`, the same in both binaries.
+var ScanHelp = Help{
+	Usage: "lambdascan scan [flags] TARGET",
+	Short: "Scan a Lambda deployment package, layer, container image or deployed function for known vulnerabilities.",
+	Sections: []Section{
+		{"TARGET", `  app.zip                    a deployment package zip (a zip holding only the /opt layout is a layer zip)
+  ./app/                     an unpacked package directory
+  image.tar                  a container image saved with ` + "`docker save`" + `
+  ./oci-layout/              an OCI image layout directory
+  REPO:TAG, REPO@sha256:...  a registry image (ECR with AWS credentials, others with the Docker config)
+  arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]  a deployed function: its zip and layers, or its image
+  arn:aws:lambda:REGION:ACCOUNT:layer:NAME:VERSION          a layer version
+  (none, with --layer)       the layers alone
+  ARNs and ECR images use AWS credentials from the environment.`},
+		{"Formats (--format)", `  table      findings grouped by package (default; colour on a terminal unless NO_COLOR is set)
+  json       the lambdascan.report/v1 report
+  sarif      SARIF 2.1.0 for code-scanning dashboards
+  cyclonedx  CycloneDX 1.6 SBOM with vulnerabilities
+  spdx       SPDX 2.3 SBOM
+  html       one self-contained HTML page (no external assets)`},
+		{"Exit codes", ExitCodes},
+		{"Environment", `  LAMBDASCAN_DB      default --db
+  LAMBDASCAN_REMOTE  the lambdascan-remote binary (images and ARNs)
+  NO_COLOR           no colour in the table`},
+	},
+	Examples: []string{
+		"lambdascan scan function.zip",
+		"lambdascan scan --format html --output report.html function.zip --layer layer.zip",
+		"lambdascan scan --fail-on high --quiet ./build/",
+		"lambdascan scan --platform linux/arm64 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:v1",
+		"lambdascan scan --format cyclonedx --output sbom.json arn:aws:lambda:eu-west-1:123456789012:function:billing",
+	},
+}
+
+// Parse reads `scan` arguments (flags may follow the target). When ok is
+// false the command ends with code (0 after --help).
+func Parse(name string, args []string, stdout, stderr io.Writer) (req Request, code int, ok bool) {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var req Request
-	fs.StringVar(&req.DBPath, "db", DefaultDBPath(), "vuln index file (lambdascan db build/update)")
-	fs.StringVar(&req.Format, "format", report.FormatTable, "output format: "+strings.Join(report.Formats, "|"))
-	fs.StringVar(&req.Output, "output", "", "write the report to FILE instead of standard output")
-	fs.StringVar(&req.FailOn, "fail-on", match.LevelLow, "exit 1 when a finding is at or above: low|medium|high|critical (unknown severity counts as low)")
-	fs.StringVar(&req.Platform, "platform", "", "platform of a multi-platform image, e.g. linux/arm64 (default linux/amd64; a function's own architecture for an ARN)")
+	fs.StringVar(&req.DBPath, "db", DefaultDBPath(), "the vulnerability DB `FILE` (see lambdascan db update, db build)")
+	fs.StringVar(&req.Format, "format", report.FormatTable, "report `FORMAT`: "+strings.Join(report.Formats, "|"))
+	fs.StringVar(&req.Output, "output", "", "write the report to `FILE` instead of standard output")
+	fs.StringVar(&req.FailOn, "fail-on", match.LevelLow, "exit 1 when a finding is at or above `LEVEL`: low|medium|high|critical (unknown severity counts as low)")
+	fs.StringVar(&req.Platform, "platform", "", "`OS/ARCH` to pick from a multi-platform image (default linux/amd64; an ARN: the function's architecture)")
 	var layers MultiFlag
-	fs.Var(&layers, "layer", "a layer zip or layer version ARN attached to the function (repeatable); alone, the layers are the target")
-	pos, err := ParseInterspersed(fs, args)
-	if err != nil {
-		return req, false
+	fs.Var(&layers, "layer", "attach a layer, `ZIP|LAYER_ARN` (repeatable); alone, the layers are the target")
+	fs.BoolVar(&req.Quiet, "quiet", false, "print only the findings table (nothing when there are none); errors still go to stderr")
+	pos, code, ok := Flags(name, ScanHelp, fs, args, stdout, stderr)
+	if !ok {
+		return req, code, false
 	}
 	req.Layers = layers
 	switch {
 	case len(pos) > 1 || (len(pos) == 0 && len(layers) == 0):
-		fmt.Fprintf(stderr, "%s: exactly one TARGET (a zip, a directory, an image tarball, an OCI layout, an image reference or a function ARN) is required, or --layer alone\n", name)
-		return req, false
+		fmt.Fprintf(stderr, "%s: exactly one TARGET (a zip, a directory, an image tarball, an OCI layout, an image reference or a function ARN) is required, or --layer alone\nRun '%s --help' for usage.\n", name, name)
+		return req, ExitError, false
 	case !slices.Contains(report.Formats, req.Format):
-		fmt.Fprintf(stderr, "%s: unknown --format %q\n", name, req.Format)
-		return req, false
+		fmt.Fprintln(stderr, BadValue(name, "format", req.Format, report.Formats))
+		return req, ExitError, false
 	case match.Rank(req.FailOn) < 1:
-		fmt.Fprintf(stderr, "%s: --fail-on must be low, medium, high or critical, not %q\n", name, req.FailOn)
-		return req, false
+		fmt.Fprintln(stderr, BadValue(name, "fail-on", req.FailOn, []string{match.LevelLow, match.LevelMedium, match.LevelHigh, match.LevelCritical}))
+		return req, ExitError, false
 	}
 	if len(pos) == 1 {
 		req.Target = pos[0]
 	}
-	return req, true
+	return req, ExitOK, true
 }
 
-// Run opens the DB, scans, writes the report and returns the exit code.
+// Run opens the DB, scans, writes the report and returns the exit code. A
+// failed scan prints only its named error, on stderr (with --format json
+// and --output, the failure report is still written to the file).
 func Run(ctx context.Context, name string, req Request, scan Scanner, stdout, stderr io.Writer) int {
-	db, err := vulndb.Open(req.DBPath)
+	db, err := OpenDB(req.DBPath)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n(build one with `lambdascan db build --from DIR --out FILE` or `lambdascan db update`)\n", name, err)
+		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return ExitError
 	}
 	defer db.Close()
@@ -98,28 +134,41 @@ func Run(ctx context.Context, name string, req Request, scan Scanner, stdout, st
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return ExitError
 	}
-	out := stdout
-	if req.Output != "" {
-		f, err := os.Create(req.Output)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", name, err)
+	failed := r.Status == report.StatusFailed
+	if !failed || (req.Output != "" && req.Format == report.FormatJSON) {
+		if err := writeReport(r, req, stdout); err != nil {
+			fmt.Fprintf(stderr, "%s: writing report: %v\n", name, err)
 			return ExitError
 		}
-		defer f.Close()
-		out = f
 	}
-	if err := report.Write(out, r, req.Format); err != nil {
-		fmt.Fprintf(stderr, "%s: writing report: %v\n", name, err)
-		return ExitError
-	}
-	if r.Status == report.StatusFailed {
-		fmt.Fprintf(stderr, "%s: %s: %s\n", name, r.Error.Name, r.Error.Message)
+	if failed {
+		fmt.Fprintf(stderr, "%s: %s: %s: %s\n", name, r.Describe(), r.Error.Name, r.Error.Message)
 		return ExitError
 	}
 	if r.AtOrAbove(req.FailOn) {
 		return ExitFindings
 	}
 	return ExitOK
+}
+
+func writeReport(r *report.Report, req Request, stdout io.Writer) error {
+	out := stdout
+	if req.Output != "" {
+		f, err := os.Create(req.Output)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		out = f
+	}
+	if req.Format != report.FormatTable {
+		return report.Write(out, r, req.Format)
+	}
+	opt := report.TableOptions{Quiet: req.Quiet}
+	if out == stdout {
+		opt.Color, opt.Width = Terminal(stdout)
+	}
+	return report.WriteTableWith(out, r, opt)
 }
 
 // Layer is a --layer value as a local zip: Name labels it in the report

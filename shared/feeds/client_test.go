@@ -114,7 +114,7 @@ func TestNVDSyncResumesAfterBudget(t *testing.T) {
 		t.Fatalf("first run: done %v err %v state %+v records %d", done, err, st.Pending, len(set.NVD))
 	}
 	done, err = c.Sync(context.Background(), set, st, now.Add(time.Hour))
-	if err != nil || !done || len(set.NVD) != 5 || !st.Through.Equal(now) {
+	if err != nil || !done || len(set.NVD) != 5 || !st.Through.Equal(now.Add(time.Hour)) {
 		t.Fatalf("second run: done %v err %v state %+v records %d", done, err, st, len(set.NVD))
 	}
 }

@@ -57,8 +57,8 @@ type Info struct {
 	Skipped     SkipCounts               `json:"skipped"`
 	// Feeds: NVD, KEV and EPSS as ingested (date, count, and the error of a
 	// failed refresh whose previous data was kept).
-	Feeds map[string]feeds.Info `json:"feeds,omitempty"`
-	BlobLen     int64                    `json:"blob_len"` // the table and blob sections follow the header
+	Feeds   map[string]feeds.Info `json:"feeds,omitempty"`
+	BlobLen int64                 `json:"blob_len"` // the table and blob sections follow the header
 }
 
 // EcosystemInfo counts what one ecosystem contributed.

@@ -98,6 +98,7 @@ type Summary struct {
 	Findings    int            `json:"findings"`
 	BySeverity  map[string]int `json:"by_severity"`
 	MaxSeverity string         `json:"max_severity,omitempty"`
+	KEV         int            `json:"kev"` // findings in CISA's KEV catalog
 }
 
 // Summarize fills Summary from Packages and Findings.
@@ -108,6 +109,9 @@ func (r *Report) Summarize() {
 	}
 	for _, f := range r.Findings {
 		s.BySeverity[f.Severity.Level]++
+		if f.KEV != nil {
+			s.KEV++
+		}
 		if match.Rank(f.Severity.Level) > match.Rank(s.MaxSeverity) {
 			s.MaxSeverity = f.Severity.Level
 		}
@@ -116,16 +120,19 @@ func (r *Report) Summarize() {
 }
 
 // AtOrAbove reports whether any finding is at or above the level. A finding
-// of unknown severity (no CVSS vector, no rating: most Go and PyPI records)
-// counts as low, so "--fail-on low" fails on every finding.
-func (r *Report) AtOrAbove(level string) bool {
+// of unknown severity (no rating anywhere: not in the record, not from
+// GitHub, not from NVD) counts at every level: "unknown" is never quieter
+// than "low". ignoreUnknown (--ignore-unknown) leaves those out.
+func (r *Report) AtOrAbove(level string, ignoreUnknown bool) bool {
 	want := match.Rank(level)
 	for _, f := range r.Findings {
-		rank := match.Rank(f.Severity.Level)
 		if f.Severity.Level == match.LevelUnknown {
-			rank = match.Rank(match.LevelLow)
+			if !ignoreUnknown {
+				return true
+			}
+			continue
 		}
-		if rank >= want {
+		if match.Rank(f.Severity.Level) >= want {
 			return true
 		}
 	}

@@ -44,13 +44,85 @@ func TestSummaryAndThreshold(t *testing.T) {
 	assert.Equal(t, 1, r.Summary.BySeverity["critical"])
 	assert.Equal(t, 0, r.Summary.BySeverity["low"], "every level is present, zero or not")
 	assert.Equal(t, "critical", r.Summary.MaxSeverity)
-	assert.True(t, r.AtOrAbove("critical"))
+	assert.True(t, r.AtOrAbove("critical", false))
 	r.Findings = r.Findings[:1]
-	assert.False(t, r.AtOrAbove("critical"))
-	assert.True(t, r.AtOrAbove("medium"))
+	assert.False(t, r.AtOrAbove("critical", false))
+	assert.True(t, r.AtOrAbove("medium", false))
+}
+
+// --fail-on LEVEL fails on an unknown finding at every level, unless
+// --ignore-unknown.
+func TestFailOnCountsUnknown(t *testing.T) {
+	r := sample()
+	r.Findings = r.Findings[:1]
 	r.Findings[0].Severity = match.Severity{Level: "unknown"}
-	assert.True(t, r.AtOrAbove("low"), "unknown severity counts as low")
-	assert.False(t, r.AtOrAbove("medium"))
+	for _, level := range []string{"low", "medium", "high", "critical"} {
+		assert.True(t, r.AtOrAbove(level, false), "--fail-on %s with an unknown finding", level)
+		assert.False(t, r.AtOrAbove(level, true), "--fail-on %s --ignore-unknown with an unknown finding", level)
+	}
+	// --ignore-unknown leaves rated findings counted.
+	r.Findings = append(r.Findings, sample().Findings[0]) // high
+	assert.True(t, r.AtOrAbove("high", true))
+	assert.False(t, r.AtOrAbove("critical", true))
+}
+
+func TestFindingsTag(t *testing.T) {
+	r := sample()
+	r.Findings = append(r.Findings,
+		match.Finding{ID: "GO-1", Severity: match.Severity{Level: "unknown"}},
+		match.Finding{ID: "GO-2", Severity: match.Severity{Level: "unknown"}, KEV: &match.KEV{DateAdded: "2024-01-01"}},
+		match.Finding{ID: "GO-3", Severity: match.Severity{Level: "medium"}})
+	r.Summarize()
+	assert.Equal(t, "C1-H1-M1-L0-U2-K1", report.FindingsTag(r.Summary))
+	assert.Equal(t, 1, r.Summary.KEV)
+	// The worst case stays a valid Lambda tag value.
+	big := report.Summary{KEV: 9999999, BySeverity: map[string]int{"critical": 9999999, "high": 9999999, "medium": 9999999, "low": 9999999, "unknown": 9999999}}
+	tag := report.FindingsTag(big)
+	assert.LessOrEqual(t, len(tag), 256)
+	assert.Regexp(t, `^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`, tag)
+}
+
+func TestSeverityFilterIsASet(t *testing.T) {
+	levels, err := report.ParseSeverities("critical, UNKNOWN")
+	require.NoError(t, err)
+	r := sample()
+	r.Findings = append(r.Findings, match.Finding{ID: "GO-1", Severity: match.Severity{Level: "unknown"}})
+	r.FilterSeverity(levels)
+	var ids []string
+	for _, f := range r.Findings {
+		ids = append(ids, f.ID)
+	}
+	// trivy's semantics: exactly the listed levels, not a threshold (high is out).
+	assert.ElementsMatch(t, []string{"GHSA-jfh8-c2jp-5v3q", "GO-1"}, ids)
+	assert.Equal(t, 2, r.Summary.Findings)
+	require.Len(t, r.Notes, 1)
+	assert.Contains(t, r.Notes[0], "1 findings")
+	_, err = report.ParseSeverities("HIGH,severe")
+	assert.ErrorContains(t, err, "severe")
+	none, err := report.ParseSeverities("")
+	assert.NoError(t, err)
+	assert.Nil(t, none)
+}
+
+func TestOnlyReachable(t *testing.T) {
+	reach := func(l string) *match.Reachability { return &match.Reachability{Level: l} }
+	gopkg := inventory.Package{Ecosystem: "Go", Name: "stdlib", Version: "1.20.14"}
+	r := sample()
+	r.Findings = append(r.Findings,
+		match.Finding{ID: "GO-S", Package: gopkg, Reachability: reach(match.ReachSymbol)},
+		match.Finding{ID: "GO-P", Package: gopkg, Reachability: reach(match.ReachPackage)},
+		match.Finding{ID: "GO-M", Package: gopkg, Reachability: reach(match.ReachModule)},
+		match.Finding{ID: "GO-U", Package: gopkg, Reachability: reach(match.ReachUnknown)},
+		match.Finding{ID: "GO-none", Package: gopkg})
+	r.OnlyReachable()
+	var ids []string
+	for _, f := range r.Findings {
+		ids = append(ids, f.ID)
+	}
+	assert.ElementsMatch(t, []string{"GHSA-p6mc-m468-83gw", "GHSA-jfh8-c2jp-5v3q", "GO-S"}, ids)
+	require.Len(t, r.Notes, 1)
+	assert.Equal(t, "--only-reachable: 4 Go findings below symbol level not shown (package 1, module 1, unknown 2)", r.Notes[0])
+	assert.Equal(t, 3, r.Summary.Findings)
 }
 
 func TestTableSortsBySeverity(t *testing.T) {
@@ -110,6 +182,19 @@ func TestSARIF(t *testing.T) {
 	require.Len(t, doc.Runs[0].Results, 2)
 	assert.Equal(t, "error", doc.Runs[0].Results[0].Level)
 	assert.Equal(t, "var/task/node_modules/lodash/package.json", doc.Runs[0].Results[0].Locations[0].PhysicalLocation.ArtifactLocation.URI)
+
+	// Unknown is a warning (never the quieter note of low), with no
+	// made-up security-severity.
+	r := sample()
+	r.Findings = []match.Finding{{ID: "GO-2024-0001", Severity: match.Severity{Level: "unknown"}, Package: r.Findings[0].Package},
+		{ID: "GHSA-low", Severity: match.Severity{Level: "low", Score: 2}, Package: r.Findings[0].Package}}
+	b.Reset()
+	require.NoError(t, report.Write(&b, r, report.FormatSARIF))
+	doc.Runs = nil
+	require.NoError(t, json.Unmarshal(b.Bytes(), &doc))
+	assert.Equal(t, "warning", doc.Runs[0].Results[0].Level)
+	assert.NotContains(t, doc.Runs[0].Tool.Driver.Rules[0].Properties, "security-severity")
+	assert.Equal(t, "note", doc.Runs[0].Results[1].Level)
 }
 
 func TestCycloneDX(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 
 func TestLoadDir(t *testing.T) {
 	s := NewSet()
-	found, err := s.LoadDir("testdata/from")
+	found, err := s.LoadDir(testFeeds)
 	if err != nil || !found {
 		t.Fatalf("LoadDir: found %v, %v", found, err)
 	}
@@ -53,7 +53,7 @@ func TestLoadDir(t *testing.T) {
 		}
 	}
 	want := map[string]Info{
-		NVD:  {Date: "2026-11-01T10:00:00.000", Count: 4},
+		NVD:  {Date: "2026-11-01T10:00:00.000", Count: 6},
 		KEV:  {Date: "2026-11-01T12:00:00.000Z", Count: 2},
 		EPSS: {Date: "2026-11-01", Count: 2},
 	}
@@ -129,7 +129,7 @@ func TestParseEPSSWithoutCommentLine(t *testing.T) {
 
 func TestFailedFeedKeepsData(t *testing.T) {
 	s := NewSet()
-	if _, err := s.LoadDir("testdata/from"); err != nil {
+	if _, err := s.LoadDir(testFeeds); err != nil {
 		t.Fatal(err)
 	}
 	s.Failed(KEV, errors.New("HTTP 503"))
@@ -140,3 +140,7 @@ func TestFailedFeedKeepsData(t *testing.T) {
 		t.Fatalf("failures %v", f)
 	}
 }
+
+// testFeeds is a --from folder with the three feeds, shared with the CLI's
+// tests.
+const testFeeds = "../../testdata/feeds"

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/lambdascan/lambdascan/shared/feeds"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
@@ -36,7 +37,7 @@ func dbBuild(ctx context.Context, args []string, stdout, stderr io.Writer, updat
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var from multiFlag
-	fs.Var(&from, "from", "directory with <Ecosystem>/all.zip, or an OSV export base URL (repeatable)")
+	fs.Var(&from, "from", "directory with <Ecosystem>/all.zip (and optionally nvd/, kev/, epss/ feeds), or an OSV export base URL (repeatable)")
 	ecos := fs.String("ecosystems", "", "comma-separated ecosystems (default: all found, or the scanner's for URLs)")
 	out := fs.String("out", "", "index file to write")
 	if update {
@@ -64,6 +65,11 @@ func dbBuild(ctx context.Context, args []string, stdout, stderr io.Writer, updat
 	}
 	fmt.Fprintf(stdout, "wrote %s: version %s, %d packages, %d withdrawn skipped, %d malformed skipped, %s\n",
 		*out, info.Version, info.Keys, info.Skipped.Withdrawn, info.Skipped.Malformed, time.Since(start).Round(time.Millisecond))
+	for _, f := range feeds.Names {
+		if in, ok := info.Feeds[f]; ok {
+			fmt.Fprintf(stdout, "  feed %s: %d records, dated %s\n", f, in.Count, in.Date)
+		}
+	}
 	return exitOK
 }
 

@@ -21,11 +21,14 @@ func main() {
 
 const usage = `usage:
   lambdascan scan [--db FILE] [--format table|json|sarif|cyclonedx|spdx] [--output FILE]
-                  [--fail-on low|medium|high|critical] [--platform os/arch] [--layer ZIP|LAYER_ARN]... TARGET
+                  [--fail-on low|medium|high|critical] [--ignore-unknown] [--severity LIST] [--only-reachable]
+                  [--platform os/arch] [--layer ZIP|LAYER_ARN]... TARGET
       TARGET: a zip, a directory, an image tarball (docker save), an OCI layout directory,
               an image reference (registry/repo:tag, @sha256:...), a function ARN or a layer
               version ARN; ARNs and ECR images use AWS credentials from the environment
   lambdascan db build --from DIR|URL [--from ...] [--ecosystems a,b] --out FILE
+      a --from DIR may also hold feeds: nvd/*.json (NVD CVE API 2.0 pages),
+      kev/known_exploited_vulnerabilities.json (CISA KEV), epss/*.csv[.gz] (FIRST EPSS)
   lambdascan db info [FILE]
   lambdascan db update [--from URL] [--ecosystems a,b] [--out FILE]
   lambdascan bulk start [--accounts a,b] [--regions r1,r2] [--exclude glob,...] [--organization] [--force] [--no-tags] [--wait]

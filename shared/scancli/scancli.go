@@ -39,6 +39,10 @@ type Request struct {
 	Format   string
 	Output   string
 	FailOn   string
+	// IgnoreUnknown: findings of unknown severity do not fail --fail-on.
+	IgnoreUnknown bool
+	Severities    []string // --severity: only these levels (trivy's semantics)
+	OnlyReachable bool     // hide Go findings below symbol reachability
 }
 
 // Scanner scans the request's target with the open DB; tmp is scratch space.
@@ -53,7 +57,10 @@ func Parse(name string, args []string, stderr io.Writer) (Request, bool) {
 	fs.StringVar(&req.DBPath, "db", DefaultDBPath(), "vuln index file (lambdascan db build/update)")
 	fs.StringVar(&req.Format, "format", report.FormatTable, "output format: "+strings.Join(report.Formats, "|"))
 	fs.StringVar(&req.Output, "output", "", "write the report to FILE instead of standard output")
-	fs.StringVar(&req.FailOn, "fail-on", match.LevelLow, "exit 1 when a finding is at or above: low|medium|high|critical (unknown severity counts as low)")
+	fs.StringVar(&req.FailOn, "fail-on", match.LevelLow, "exit 1 when a finding is at or above: low|medium|high|critical (a finding of unknown severity counts at every level)")
+	fs.BoolVar(&req.IgnoreUnknown, "ignore-unknown", false, "findings of unknown severity do not count for --fail-on")
+	severity := fs.String("severity", "", "show only findings of these severities, comma-separated: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL (default all)")
+	fs.BoolVar(&req.OnlyReachable, "only-reachable", false, "hide Go findings whose vulnerable functions are not in the binary (below symbol level); the report says how many")
 	fs.StringVar(&req.Platform, "platform", "", "platform of a multi-platform image, e.g. linux/arm64 (default linux/amd64; a function's own architecture for an ARN)")
 	var layers MultiFlag
 	fs.Var(&layers, "layer", "a layer zip or layer version ARN attached to the function (repeatable); alone, the layers are the target")
@@ -62,7 +69,12 @@ func Parse(name string, args []string, stderr io.Writer) (Request, bool) {
 		return req, false
 	}
 	req.Layers = layers
+	var sevErr error
+	req.Severities, sevErr = report.ParseSeverities(*severity)
 	switch {
+	case sevErr != nil:
+		fmt.Fprintf(stderr, "%s: --severity: %v\n", name, sevErr)
+		return req, false
 	case len(pos) > 1 || (len(pos) == 0 && len(layers) == 0):
 		fmt.Fprintf(stderr, "%s: exactly one TARGET (a zip, a directory, an image tarball, an OCI layout, an image reference or a function ARN) is required, or --layer alone\n", name)
 		return req, false
@@ -98,6 +110,12 @@ func Run(ctx context.Context, name string, req Request, scan Scanner, stdout, st
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return ExitError
 	}
+	// Filters come before the exit code, as in trivy: what is not shown
+	// does not fail the run.
+	if req.OnlyReachable {
+		r.OnlyReachable()
+	}
+	r.FilterSeverity(req.Severities)
 	out := stdout
 	if req.Output != "" {
 		f, err := os.Create(req.Output)
@@ -116,7 +134,7 @@ func Run(ctx context.Context, name string, req Request, scan Scanner, stdout, st
 		fmt.Fprintf(stderr, "%s: %s: %s\n", name, r.Error.Name, r.Error.Message)
 		return ExitError
 	}
-	if r.AtOrAbove(req.FailOn) {
+	if r.AtOrAbove(req.FailOn, req.IgnoreUnknown) {
 		return ExitFindings
 	}
 	return ExitOK

@@ -137,10 +137,10 @@ func TestNVDSyncFailsOnPersistentError(t *testing.T) {
 func TestFetchKEVAndEPSS(t *testing.T) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/kev.json", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, testFeeds + "/kev/known_exploited_vulnerabilities.json")
+		http.ServeFile(w, r, testFeeds+"/kev/known_exploited_vulnerabilities.json")
 	})
 	mux.HandleFunc("/epss.csv", func(w http.ResponseWriter, r *http.Request) {
-		http.ServeFile(w, r, testFeeds + "/epss/epss_scores-2026-11-01.csv")
+		http.ServeFile(w, r, testFeeds+"/epss/epss_scores-2026-11-01.csv")
 	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()

@@ -60,6 +60,9 @@ type Info struct {
 	Count  int    `json:"count"`
 	Source string `json:"source,omitempty"`
 	Error  string `json:"error,omitempty"`
+	// Partial: the NVD sync has not caught up yet (a first full load
+	// spans several mirror runs).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // CVE is what the feeds say about one CVE id.

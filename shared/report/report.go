@@ -124,17 +124,9 @@ func (r *Report) Summarize() {
 // GitHub, not from NVD) counts at every level: "unknown" is never quieter
 // than "low". ignoreUnknown (--ignore-unknown) leaves those out.
 func (r *Report) AtOrAbove(level string, ignoreUnknown bool) bool {
-	want := match.Rank(level)
+	by := map[string]int{}
 	for _, f := range r.Findings {
-		if f.Severity.Level == match.LevelUnknown {
-			if !ignoreUnknown {
-				return true
-			}
-			continue
-		}
-		if match.Rank(f.Severity.Level) >= want {
-			return true
-		}
+		by[f.Severity.Level]++
 	}
-	return false
+	return CountsAtOrAbove(by, level, ignoreUnknown)
 }

@@ -64,6 +64,11 @@ func TestFailOnCountsUnknown(t *testing.T) {
 	r.Findings = append(r.Findings, sample().Findings[0]) // high
 	assert.True(t, r.AtOrAbove("high", true))
 	assert.False(t, r.AtOrAbove("critical", true))
+
+	// The workflow decides from counts the same way.
+	assert.True(t, report.CountsAtOrAbove(map[string]int{"unknown": 3, "low": 0}, "high", false))
+	assert.False(t, report.CountsAtOrAbove(map[string]int{"unknown": 3, "low": 1}, "high", true))
+	assert.False(t, report.CountsAtOrAbove(map[string]int{"critical": 0, "medium": 1}, "high", false))
 }
 
 func TestFindingsTag(t *testing.T) {
@@ -73,11 +78,11 @@ func TestFindingsTag(t *testing.T) {
 		match.Finding{ID: "GO-2", Severity: match.Severity{Level: "unknown"}, KEV: &match.KEV{DateAdded: "2024-01-01"}},
 		match.Finding{ID: "GO-3", Severity: match.Severity{Level: "medium"}})
 	r.Summarize()
-	assert.Equal(t, "C1-H1-M1-L0-U2-K1", report.FindingsTag(r.Summary))
+	assert.Equal(t, "C1-H1-M1-L0-U2-K1", report.FindingsTag(r.Summary.BySeverity, r.Summary.KEV))
 	assert.Equal(t, 1, r.Summary.KEV)
+	assert.Equal(t, []string{"GO-2 @"}, r.KEVNames())
 	// The worst case stays a valid Lambda tag value.
-	big := report.Summary{KEV: 9999999, BySeverity: map[string]int{"critical": 9999999, "high": 9999999, "medium": 9999999, "low": 9999999, "unknown": 9999999}}
-	tag := report.FindingsTag(big)
+	tag := report.FindingsTag(map[string]int{"critical": 9999999, "high": 9999999, "medium": 9999999, "low": 9999999, "unknown": 9999999}, 9999999)
 	assert.LessOrEqual(t, len(tag), 256)
 	assert.Regexp(t, `^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`, tag)
 }

@@ -13,10 +13,53 @@ import (
 // are also counted under their severity). At most 6 numbers of 7 digits:
 // far inside Lambda's 256-character tag values, and only characters tag
 // values allow.
-func FindingsTag(s Summary) string {
-	b := s.BySeverity
+func FindingsTag(bySeverity map[string]int, kev int) string {
+	b := bySeverity
 	return fmt.Sprintf("C%d-H%d-M%d-L%d-U%d-K%d", b[match.LevelCritical], b[match.LevelHigh], b[match.LevelMedium],
-		b[match.LevelLow], b[match.LevelUnknown], s.KEV)
+		b[match.LevelLow], b[match.LevelUnknown], kev)
+}
+
+// CountsAtOrAbove is AtOrAbove over counts per severity: any finding at or
+// above level, or of unknown severity unless ignoreUnknown.
+func CountsAtOrAbove(bySeverity map[string]int, level string, ignoreUnknown bool) bool {
+	want := match.Rank(level)
+	for l, n := range bySeverity {
+		if n == 0 {
+			continue
+		}
+		if l == match.LevelUnknown {
+			if !ignoreUnknown {
+				return true
+			}
+			continue
+		}
+		if match.Rank(l) >= want {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxKEVNames bounds the KEV findings a summary names (the workflow's
+// state stays a few KiB).
+const MaxKEVNames = 10
+
+// KEVNames names the findings in CISA's KEV catalog, riskiest first, as
+// "ID package@version" (at most MaxKEVNames).
+func (r *Report) KEVNames() []string {
+	fs := append([]match.Finding(nil), r.Findings...)
+	match.Sort(fs)
+	var out []string
+	for _, f := range fs {
+		if f.KEV == nil {
+			continue
+		}
+		if len(out) == MaxKEVNames {
+			break
+		}
+		out = append(out, f.ID+" "+f.Package.Name+"@"+f.Package.Version)
+	}
+	return out
 }
 
 // ParseSeverities reads a --severity list as trivy takes it:

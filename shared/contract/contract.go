@@ -136,12 +136,16 @@ type Summary struct {
 	Findings    int            `json:"findings"`
 	BySeverity  map[string]int `json:"bySeverity"`
 	MaxSeverity string         `json:"maxSeverity,omitempty"`
-	DBVersion   string         `json:"dbVersion"`
-	ReportKey   string         `json:"reportKey"`
-	CycloneDX   string         `json:"cyclonedxKey"`
-	SPDXKey     string         `json:"spdxKey"`
-	DurationMS  int64          `json:"durationMs"`
-	ScannedAt   time.Time      `json:"scannedAt"`
+	// KEV counts findings in CISA's KEV catalog; KEVFindings names the
+	// first few ("ID package@version") for the notification.
+	KEV         int       `json:"kev,omitempty"`
+	KEVFindings []string  `json:"kevFindings,omitempty"`
+	DBVersion   string    `json:"dbVersion"`
+	ReportKey   string    `json:"reportKey"`
+	CycloneDX   string    `json:"cyclonedxKey"`
+	SPDXKey     string    `json:"spdxKey"`
+	DurationMS  int64     `json:"durationMs"`
+	ScannedAt   time.Time `json:"scannedAt"`
 }
 
 // Failure is what a Catch puts in the state (ResultPath $.error).

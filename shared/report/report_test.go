@@ -13,6 +13,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
 	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
 func sample() *report.Report {
@@ -22,12 +23,14 @@ func sample() *report.Report {
 		PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", Paths: []string{"/opt/java/lib/log4j-core-2.14.1.jar"},
 		Origin: inventory.Origin{Kind: "layer", Layer: "arn:aws:lambda:us-east-1:123456789012:layer:java:1"}}
 	r := &report.Report{
-		Schema:   report.SchemaVersion,
-		Target:   report.Target{Kind: "function", FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:orders", CodeSha256: "abc=", Runtime: "nodejs20.x"},
-		Scanner:  report.Scanner{Name: "lambdascan", Version: "test"},
-		DB:       report.DB{Version: "20261101T000000Z-0123456789ab"},
-		Timings:  report.Timings{StartedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
-		Status:   report.StatusComplete,
+		Header: report.Header{
+			Schema:  report.SchemaVersion,
+			Target:  report.Target{Kind: "function", FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:orders", CodeSha256: "abc=", Runtime: "nodejs20.x"},
+			Scanner: report.Scanner{Name: "lambdascan", Version: "test"},
+			DB:      report.DB{Version: "20261101T000000Z-0123456789ab"},
+			Timings: report.Timings{StartedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
+			Status:  report.StatusComplete,
+		},
 		Packages: []inventory.Package{lodash, log4j},
 		Findings: []match.Finding{
 			{ID: "GHSA-p6mc-m468-83gw", Aliases: []string{"CVE-2020-8203"}, Severity: match.Severity{Level: "high", Score: 7.4, Type: "CVSS_V3", Vector: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H"}, FixedVersion: "4.17.19", Package: lodash},
@@ -66,9 +69,9 @@ func TestFailOnCountsUnknown(t *testing.T) {
 	assert.False(t, r.AtOrAbove("critical", true))
 
 	// The workflow decides from counts the same way.
-	assert.True(t, report.CountsAtOrAbove(map[string]int{"unknown": 3, "low": 0}, "high", false))
-	assert.False(t, report.CountsAtOrAbove(map[string]int{"unknown": 3, "low": 1}, "high", true))
-	assert.False(t, report.CountsAtOrAbove(map[string]int{"critical": 0, "medium": 1}, "high", false))
+	assert.True(t, schema.CountsAtOrAbove(map[string]int{"unknown": 3, "low": 0}, "high", false))
+	assert.False(t, schema.CountsAtOrAbove(map[string]int{"unknown": 3, "low": 1}, "high", true))
+	assert.False(t, schema.CountsAtOrAbove(map[string]int{"critical": 0, "medium": 1}, "high", false))
 }
 
 func TestFindingsTag(t *testing.T) {
@@ -78,11 +81,11 @@ func TestFindingsTag(t *testing.T) {
 		match.Finding{ID: "GO-2", Severity: match.Severity{Level: "unknown"}, KEV: &match.KEV{DateAdded: "2024-01-01"}},
 		match.Finding{ID: "GO-3", Severity: match.Severity{Level: "medium"}})
 	r.Summarize()
-	assert.Equal(t, "C1-H1-M1-L0-U2-K1", report.FindingsTag(r.Summary.BySeverity, r.Summary.KEV))
+	assert.Equal(t, "C1-H1-M1-L0-U2-K1", schema.FindingsTag(r.Summary.BySeverity, r.Summary.KEV))
 	assert.Equal(t, 1, r.Summary.KEV)
 	assert.Equal(t, []string{"GO-2 @"}, r.KEVNames())
 	// The worst case stays a valid Lambda tag value.
-	tag := report.FindingsTag(map[string]int{"critical": 9999999, "high": 9999999, "medium": 9999999, "low": 9999999, "unknown": 9999999}, 9999999)
+	tag := schema.FindingsTag(map[string]int{"critical": 9999999, "high": 9999999, "medium": 9999999, "low": 9999999, "unknown": 9999999}, 9999999)
 	assert.LessOrEqual(t, len(tag), 256)
 	assert.Regexp(t, `^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`, tag)
 }

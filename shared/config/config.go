@@ -14,17 +14,20 @@ import (
 
 // Config is every step's view of the stack.
 type Config struct {
-	Bucket          string        // staging/, results/, reports/, vulndb/ prefixes
-	CacheTable      string        // DynamoDB table
-	TopicARN        string        // SNS findings topic
-	MetricsNS       string        // CloudWatch namespace
-	SelfFunctions   []string      // the scanner's own function names
-	SelfTagKey      string        // tag the stack puts on its own functions
-	CacheTTL        time.Duration // cache item lifetime
-	EnableTagging   bool
-	NotifySeverity  string // notify on findings at or above this level
-	VulnDBSourceURL string // OSV export base URL for the mirror
-	Ecosystems      []string
+	Bucket         string        // staging/, results/, reports/, vulndb/ prefixes
+	CacheTable     string        // DynamoDB table
+	TopicARN       string        // SNS findings topic
+	MetricsNS      string        // CloudWatch namespace
+	SelfFunctions  []string      // the scanner's own function names
+	SelfTagKey     string        // tag the stack puts on its own functions
+	CacheTTL       time.Duration // cache item lifetime
+	EnableTagging  bool
+	NotifySeverity string // notify on findings at or above this level
+	// NotifyIgnoreUnknown: findings of unknown severity alone do not notify
+	// (by default they do: unknown is never quieter than low).
+	NotifyIgnoreUnknown bool
+	VulnDBSourceURL     string // OSV export base URL for the mirror
+	Ecosystems          []string
 	// Feeds the mirror adds to the OSV data (any of nvd, kev, epss; empty:
 	// none), where from, and NVD's pace: the API key's Secrets Manager
 	// secret (none: the keyless rate), the delay between requests (0:
@@ -71,25 +74,26 @@ const SelfTagKey = "lambdascan:component"
 // FromEnv reads the configuration; missing required settings are an error.
 func FromEnv() (Config, error) {
 	c := Config{
-		Bucket:          os.Getenv("LAMBDASCAN_BUCKET"),
-		CacheTable:      os.Getenv("LAMBDASCAN_CACHE_TABLE"),
-		TopicARN:        os.Getenv("LAMBDASCAN_TOPIC_ARN"),
-		MetricsNS:       envOr("LAMBDASCAN_METRICS_NAMESPACE", "LambdaScan"),
-		SelfFunctions:   split(os.Getenv("LAMBDASCAN_SELF_FUNCTIONS")),
-		SelfTagKey:      envOr("LAMBDASCAN_SELF_TAG", SelfTagKey),
-		EnableTagging:   envOr("LAMBDASCAN_ENABLE_TAGGING", "true") == "true",
-		NotifySeverity:  envOr("LAMBDASCAN_NOTIFY_SEVERITY", "high"),
-		VulnDBSourceURL: envOr("LAMBDASCAN_VULNDB_SOURCE_URL", "https://osv-vulnerabilities.storage.googleapis.com"),
-		Ecosystems:      split(envOr("LAMBDASCAN_ECOSYSTEMS", "npm,PyPI,Go,Maven,RubyGems,NuGet,crates.io,Packagist")),
-		Feeds:           split(envOr("LAMBDASCAN_FEEDS", "nvd,kev,epss")),
-		NVDURL:          envOr("LAMBDASCAN_NVD_URL", feeds.DefaultNVDURL),
-		KEVURL:          envOr("LAMBDASCAN_KEV_URL", feeds.DefaultKEVURL),
-		EPSSURL:         envOr("LAMBDASCAN_EPSS_URL", feeds.DefaultEPSSURL),
-		NVDAPIKeySecret: os.Getenv("LAMBDASCAN_NVD_API_KEY_SECRET"),
-		TmpDir:          envOr("LAMBDASCAN_TMP", os.TempDir()),
-		Region:          envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
-		Account:         os.Getenv("LAMBDASCAN_ACCOUNT"),
-		Partition:       envOr("LAMBDASCAN_PARTITION", "aws"),
+		Bucket:              os.Getenv("LAMBDASCAN_BUCKET"),
+		CacheTable:          os.Getenv("LAMBDASCAN_CACHE_TABLE"),
+		TopicARN:            os.Getenv("LAMBDASCAN_TOPIC_ARN"),
+		MetricsNS:           envOr("LAMBDASCAN_METRICS_NAMESPACE", "LambdaScan"),
+		SelfFunctions:       split(os.Getenv("LAMBDASCAN_SELF_FUNCTIONS")),
+		SelfTagKey:          envOr("LAMBDASCAN_SELF_TAG", SelfTagKey),
+		EnableTagging:       envOr("LAMBDASCAN_ENABLE_TAGGING", "true") == "true",
+		NotifySeverity:      envOr("LAMBDASCAN_NOTIFY_SEVERITY", "high"),
+		NotifyIgnoreUnknown: os.Getenv("LAMBDASCAN_NOTIFY_IGNORE_UNKNOWN") == "true",
+		VulnDBSourceURL:     envOr("LAMBDASCAN_VULNDB_SOURCE_URL", "https://osv-vulnerabilities.storage.googleapis.com"),
+		Ecosystems:          split(envOr("LAMBDASCAN_ECOSYSTEMS", "npm,PyPI,Go,Maven,RubyGems,NuGet,crates.io,Packagist")),
+		Feeds:               split(envOr("LAMBDASCAN_FEEDS", "nvd,kev,epss")),
+		NVDURL:              envOr("LAMBDASCAN_NVD_URL", feeds.DefaultNVDURL),
+		KEVURL:              envOr("LAMBDASCAN_KEV_URL", feeds.DefaultKEVURL),
+		EPSSURL:             envOr("LAMBDASCAN_EPSS_URL", feeds.DefaultEPSSURL),
+		NVDAPIKeySecret:     os.Getenv("LAMBDASCAN_NVD_API_KEY_SECRET"),
+		TmpDir:              envOr("LAMBDASCAN_TMP", os.TempDir()),
+		Region:              envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
+		Account:             os.Getenv("LAMBDASCAN_ACCOUNT"),
+		Partition:           envOr("LAMBDASCAN_PARTITION", "aws"),
 
 		ECRMirror:            os.Getenv(ECRMirrorEnv),
 		CrossAccountRoleName: os.Getenv("LAMBDASCAN_CROSS_ACCOUNT_ROLE"),

@@ -88,4 +88,9 @@ const (
 	MetricCacheHit           = "CacheHit"
 	MetricScanDuration       = "ScanDuration"
 	MetricVulnerabilities    = "Vulnerabilities"
+	// KnownExploited counts findings in CISA's KEV catalog.
+	MetricKnownExploited = "KnownExploited"
+	// FeedFailure: a mirror run whose refresh of a feed (dimension Feed:
+	// nvd, kev, epss) failed; the index keeps that feed's previous data.
+	MetricFeedFailure = "FeedFailure"
 )

@@ -168,3 +168,25 @@ func joinSource(old, add string) string {
 	}
 	return old + ", " + add
 }
+
+// Only is the set restricted to the named feeds (a feed switched off in
+// the settings leaves the index, though the stored state keeps its data).
+func (s *Set) Only(names []string) *Set {
+	out := NewSet()
+	for _, n := range names {
+		in, ok := s.Info[n]
+		if !ok {
+			continue
+		}
+		out.Info[n] = in
+		switch n {
+		case NVD:
+			out.NVD = s.NVD
+		case KEV:
+			out.KEV = s.KEV
+		case EPSS:
+			out.EPSS = s.EPSS
+		}
+	}
+	return out
+}

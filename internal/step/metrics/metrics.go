@@ -68,6 +68,7 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (map[stri
 				Dimensions: []cwtypes.Dimension{{Name: aws.String("Severity"), Value: aws.String(level)}},
 			})
 		}
+		data = append(data, cwtypes.MetricDatum{MetricName: aws.String(contract.MetricKnownExploited), Value: aws.Float64(float64(in.Summary.KEV)), Unit: cwtypes.StandardUnitCount})
 	}
 	if len(data) == 0 {
 		return map[string]int{"published": 0}, nil

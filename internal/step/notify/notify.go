@@ -1,10 +1,14 @@
 // Package notify is the scan workflow's Notify step: an SNS message when
-// findings reach the configured severity, or the scan failed.
+// findings reach the configured severity, when any finding's severity is
+// unknown (unless configured not to: unknown is never quieter than low),
+// when any finding is in CISA's KEV catalog (the message names them), or
+// when the scan failed.
 package notify
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -23,9 +27,13 @@ type Notification struct {
 	MaxSeverity string         `json:"maxSeverity,omitempty"`
 	Findings    int            `json:"findings"`
 	BySeverity  map[string]int `json:"bySeverity,omitempty"`
-	ReportKey   string         `json:"reportKey,omitempty"`
-	Error       string         `json:"error,omitempty"`
-	Trigger     string         `json:"trigger"`
+	// KEV counts the findings in CISA's KEV catalog; KEVFindings names the
+	// first few, riskiest first ("ID package@version").
+	KEV         int      `json:"kev,omitempty"`
+	KEVFindings []string `json:"kevFindings,omitempty"`
+	ReportKey   string   `json:"reportKey,omitempty"`
+	Error       string   `json:"error,omitempty"`
+	Trigger     string   `json:"trigger"`
 }
 
 // SNSAPI is the SNS call this step makes.
@@ -37,12 +45,14 @@ type SNSAPI interface {
 type Handler struct {
 	TopicARN string
 	Severity string // notify on findings at or above this level
-	SNS      SNSAPI
+	// IgnoreUnknown: findings of unknown severity alone do not notify.
+	IgnoreUnknown bool
+	SNS           SNSAPI
 }
 
 // New is the step's handler for the stack configured by cfg.
 func New(cfg config.Config, env awsclient.Env) *Handler {
-	return &Handler{TopicARN: cfg.TopicARN, Severity: cfg.NotifySeverity,
+	return &Handler{TopicARN: cfg.TopicARN, Severity: cfg.NotifySeverity, IgnoreUnknown: cfg.NotifyIgnoreUnknown,
 		SNS: sns.NewFromConfig(env.Config, func(o *sns.Options) { o.BaseEndpoint = env.Base() })}
 }
 
@@ -61,7 +71,8 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		n.Error = in.Error.Error
 	} else if in.Summary != nil {
 		n.Status, n.MaxSeverity, n.Findings, n.BySeverity = in.Summary.Status, in.Summary.MaxSeverity, in.Summary.Findings, in.Summary.BySeverity
-		if schema.Rank(n.MaxSeverity) < schema.Rank(h.Severity) || n.Findings == 0 {
+		n.KEV, n.KEVFindings = in.Summary.KEV, in.Summary.KEVFindings
+		if n.KEV == 0 && !schema.CountsAtOrAbove(n.BySeverity, h.Severity, h.IgnoreUnknown) {
 			return contract.Notified{Reason: "below the notify severity"}, nil
 		}
 	}
@@ -73,13 +84,17 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 	attr := func(v string) snstypes.MessageAttributeValue {
 		return snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 	}
+	subject := "lambdascan: " + n.Status + " " + in.Target.Name
+	if n.KEV > 0 {
+		subject += fmt.Sprintf(" (%d known exploited)", n.KEV)
+	}
 	out, err := h.SNS.Publish(ctx, &sns.PublishInput{
 		TopicArn: &h.TopicARN,
-		Subject:  aws.String("lambdascan: " + n.Status + " " + in.Target.Name),
+		Subject:  aws.String(subject),
 		Message:  aws.String(string(body)),
 		MessageAttributes: map[string]snstypes.MessageAttributeValue{
 			"maxSeverity": attr(maxSev), "account": attr(in.Target.Account), "region": attr(in.Target.Region),
-			"functionName": attr(in.Target.Name), "status": attr(n.Status),
+			"functionName": attr(in.Target.Name), "status": attr(n.Status), "kev": attr(fmt.Sprint(n.KEV)),
 		},
 	})
 	if err != nil {

@@ -154,6 +154,7 @@ func summaryOf(r *report.Report, reportKey, cdxKey, spdxKey string) contract.Sum
 	return contract.Summary{
 		Status: r.Status, Packages: r.Summary.Packages, Findings: r.Summary.Findings,
 		BySeverity: r.Summary.BySeverity, MaxSeverity: r.Summary.MaxSeverity, DBVersion: r.DB.Version,
+		KEV: r.Summary.KEV, KEVFindings: r.KEVNames(),
 		ReportKey: reportKey, CycloneDX: cdxKey, SPDXKey: spdxKey, DurationMS: r.Timings.TotalMS,
 		ScannedAt: r.Timings.StartedAt,
 	}

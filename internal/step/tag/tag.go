@@ -1,13 +1,14 @@
 // Package tag is the scan workflow's Tag step: it writes the outcome on the
 // function — LambdaScanStatus (complete|partial|failed),
-// LambdaScanTimestamp and LambdaScanFindings ("C2-H5-M1-L0"). Our
+// LambdaScanTimestamp and LambdaScanFindings ("C2-H5-M1-L0-U3-K1": counts
+// per severity, unknown included, and of KEV findings; see
+// schema.FindingsTag). Our
 // TagResource calls are CloudTrail events too; the EventBridge rule does
 // not listen for them.
 package tag
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -18,6 +19,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/cache"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
 // LambdaAPI is the Lambda call this step makes.
@@ -50,9 +52,8 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 	if in.Summary != nil && in.Error == nil {
 		// A failed attempt leaves the last known findings in place: a
 		// throttled step must not make a vulnerable function look clean.
-		s := in.Summary.BySeverity
 		tags[contract.TagStatus] = in.Summary.Status
-		tags[contract.TagFindings] = fmt.Sprintf("C%d-H%d-M%d-L%d", s["critical"], s["high"], s["medium"], s["low"])
+		tags[contract.TagFindings] = schema.FindingsTag(in.Summary.BySeverity, in.Summary.KEV)
 	}
 	if in.Target.TagMode == contract.TagModeChanged && in.Fetched != nil &&
 		tags[contract.TagStatus] == in.Fetched.Tags[contract.TagStatus] && tags[contract.TagFindings] == in.Fetched.Tags[contract.TagFindings] {

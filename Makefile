@@ -85,6 +85,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/arn
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/events
 	$(GO) test -run XXX -fuzz FuzzFilterLayer -fuzztime $(FUZZTIME) ./shared/imagescan
+	$(GO) test -run XXX -fuzz FuzzParseFeeds -fuzztime $(FUZZTIME) ./shared/feeds
 
 clean:
 	rm -rf bin

@@ -72,7 +72,8 @@ func ParseEPSS(r io.Reader) (Scores, error) {
 		id := strings.ToUpper(rec[0])
 		score, err1 := strconv.ParseFloat(rec[1], 64)
 		pct, err2 := strconv.ParseFloat(rec[2], 64)
-		if !strings.HasPrefix(id, "CVE-") || err1 != nil || err2 != nil || score < 0 || score > 1 || pct < 0 || pct > 1 {
+		// Written so NaN fails too.
+		if !strings.HasPrefix(id, "CVE-") || err1 != nil || err2 != nil || !(score >= 0 && score <= 1) || !(pct >= 0 && pct <= 1) {
 			line, _ := cr.FieldPos(0)
 			return Scores{}, fmt.Errorf("%w: EPSS line %d: %q", ErrBadFeed, line, strings.Join(rec, ","))
 		}

@@ -271,6 +271,16 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 	if p.ExternalIDSecret != "" {
 		env["LAMBDASCAN_EXTERNAL_ID_SECRET"] = jsii.String(p.ExternalIDSecret)
 	}
+	env["LAMBDASCAN_FEEDS"] = jsii.String("none")
+	if len(p.Feeds) > 0 {
+		env["LAMBDASCAN_FEEDS"] = jsii.String(join(p.Feeds))
+	}
+	for k, v := range map[string]string{"LAMBDASCAN_NVD_API_KEY_SECRET": p.NVDAPIKeySecret, "LAMBDASCAN_NVD_URL": p.NVDURL,
+		"LAMBDASCAN_KEV_URL": p.KEVURL, "LAMBDASCAN_EPSS_URL": p.EPSSURL} {
+		if v != "" {
+			env[k] = jsii.String(v)
+		}
+	}
 	// The control-plane pace is a token bucket item in the cache table.
 	pace := stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil)
 	tagKeys := map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": contract.TagKeys}}
@@ -304,7 +314,10 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		contract.StepMetrics: {stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
 			map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": MetricsNamespace}})},
 		contract.StepNotify: {stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse},
-		contract.StepMirror: {stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj(contract.VulnDBPrefix)}, nil), kmsUse},
+		contract.StepMirror: {stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj(contract.VulnDBPrefix)}, nil), kmsUse,
+			// FeedFailure, per feed.
+			stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
+				map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": MetricsNamespace}})},
 		contract.StepBulkList: {
 			// ListFunctions, GetResources and ListAccounts have no resource-level permissions.
 			stmt([]string{"lambda:ListFunctions", "tag:GetResources", "organizations:ListAccounts"}, []*string{jsii.String("*")}, nil),
@@ -315,6 +328,10 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			stmt([]string{"dynamodb:BatchGetItem"}, []*string{s.Table.TableArn()}, nil),
 			stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse,
 		},
+	}
+	if p.NVDAPIKeySecret != "" {
+		perStep[contract.StepMirror] = append(perStep[contract.StepMirror], stmt([]string{"secretsmanager:GetSecretValue"},
+			[]*string{arn("arn:", "$P", ":secretsmanager:", "$R", ":", "$A", ":secret:"+p.NVDAPIKeySecret+"*")}, nil))
 	}
 	for _, st := range crossAccountSteps {
 		if p.CrossAccountRoleName != "" {
@@ -549,6 +566,12 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 			mp.DimensionsMap = &dims
 		}
 		return awscloudwatch.NewMetric(mp)
+	}
+	// A feed whose refresh failed: the index keeps its previous data and
+	// names the error in its header (lambdascan db info).
+	for _, f := range p.Feeds {
+		alarm("FeedFailure-"+f, metric(contract.MetricFeedFailure, "Sum", map[string]*string{"Feed": jsii.String(f)}), 0,
+			awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "the mirror could not refresh the "+f+" feed (the index keeps its previous data)")
 	}
 	var bySeverity []awscloudwatch.IMetric
 	for _, l := range []string{"critical", "high", "medium", "low", "unknown"} {

@@ -10,7 +10,7 @@ PEER    ?= bin/osv-scanner
 FUZZTIME ?= 30s
 RUNS    ?= 5
 
-.PHONY: bulk-integration lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
+.PHONY: bulk-integration integration lambdas synth build check test vet unit race accuracy bench bench-lambdas peer demo demo-cli fuzz clean
 
 # lambdascan scans zips and directories; lambdascan-remote (run by it for
 # images and ARNs) carries the image and AWS code, kept out of zip scans.
@@ -30,21 +30,32 @@ lambdas:
 synth: lambdas
 	CDK_OUTDIR=cdk.out $(GO) run ./cdk
 
-# test = vet + unit and integration tests (fuzz seeds included) + the bulk run
-# on its own local stack + race on concurrent code + accuracy check.
-test: vet unit bulk-integration race accuracy
+# Two tiers. check is the inner loop (vet, gofmt on every Go directory,
+# unit tests: no emulator, no cross-compiling; about a minute with a warm
+# cache). test is the full suite CI runs: check, then the local-stack
+# suites and the CDK synthesis with the real bootstraps, the bulk run on its
+# own local stack, race on concurrent code and the accuracy check.
+check: vet unit
+test: check integration bulk-integration race accuracy
 
 vet:
 	$(GO) vet ./...
-	@out=$$(gofmt -l cmd shared integration); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-# The CDK tests synthesize with the real step bootstraps built once here.
-unit: lambdas
-	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m -skip TestAccuracyAgainstPeer $$($(GO) list ./... | grep -v /integration/bulkflow)
+# Every package but the local-stack suites and the CDK app (which
+# synthesizes with the bootstraps: integration).
+UNIT_PKGS = $$($(GO) list ./... | grep -v -e /integration/ -e /cdk)
+unit:
+	$(GO) test -timeout 5m -skip TestAccuracyAgainstPeer $(UNIT_PKGS)
+
+# The workflow on the local stack (moto) and the CDK synthesis with the
+# real step bootstraps, built once here.
+integration: lambdas
+	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m ./cdk/... $$($(GO) list ./integration/... | grep -v /integration/bulkflow)
 
 # 200 functions through the bulk workflow: alone, so no other emulator competes for the 2 cores.
 bulk-integration:
-	$(GO) test -count=1 -timeout 20m -v ./integration/bulkflow | grep -E '^(---|ok|FAIL|PASS)|bulk_test.go'; exit $${PIPESTATUS[0]}
+	$(GO) test -count=1 -timeout 20m -v ./integration/bulkflow | grep --line-buffered -E '^(---|ok|FAIL|PASS)|bulk_test.go'; exit $${PIPESTATUS[0]}
 
 # Packages with locks, goroutines or shared state (the local stack included).
 race:
@@ -53,12 +64,17 @@ race:
 # Recall of the peer's findings on ../shared/corpus; skipped (and says so) without ../shared.
 accuracy:
 	@LAMBDASCAN_SHARED=$(abspath $(SHARED)) $(GO) test -count=1 -run TestAccuracyAgainstPeer -v ./shared/scan \
-	  | grep -v -e '^=== RUN' -e '^    --- PASS' -e '^--- PASS' ; exit $${PIPESTATUS[0]}
+	  | grep --line-buffered -v -e '^=== RUN' -e '^    --- PASS' -e '^--- PASS' ; exit $${PIPESTATUS[0]}
 
 # Wall time and peak RSS against OSV-Scanner on every corpus package, one run.
 bench: build peer
 	$(GO) test -run XXX -bench BenchmarkOpen -benchtime 50x ./shared/vulndb
 	$(GO) run ./integration/bench -lambdascan $(BIN) -peer $(PEER) -corpus $(SHARED)/corpus -osv $(SHARED)/osv -runs $(RUNS)
+
+# Per step Lambda: arm64 size, packages linked, start-up to the first
+# Runtime API request against a bare aws-lambda-go handler (README, Performance).
+bench-lambdas:
+	$(GO) run ./integration/bench/lambdas -runs $(or $(LAMBDA_RUNS),9)
 
 # The peer needs a newer toolchain than ours; the go command fetches it.
 peer:

@@ -170,6 +170,7 @@ func withTarget(raw []byte, t schema.Target) ([]byte, error) {
 		buf.WriteByte(':')
 		buf.Write(val)
 	}
+	buf.WriteByte('}')
 	var out bytes.Buffer
 	if err := json.Indent(&out, buf.Bytes(), "", "  "); err != nil {
 		return nil, err

@@ -31,9 +31,11 @@ func TestMetrics(t *testing.T) {
 		{"metrics-cache-hit", map[string]float64{contract.MetricCacheHit: 1}},
 		{"record-failed", map[string]float64{contract.MetricScanFailure: 1}},
 		{"tag-scanned", map[string]float64{contract.MetricScanPartialSuccess: 1, contract.MetricScanDuration: 63,
-			"Vulnerabilities/critical": 1, "Vulnerabilities/high": 2, "Vulnerabilities/medium": 2, "Vulnerabilities/low": 0, "Vulnerabilities/unknown": 0}},
+			"Vulnerabilities/critical": 1, "Vulnerabilities/high": 2, "Vulnerabilities/medium": 2, "Vulnerabilities/low": 0, "Vulnerabilities/unknown": 0,
+			contract.MetricKnownExploited: 0}},
 		{"store-scanned", map[string]float64{contract.MetricScanSuccess: 1, contract.MetricScanDuration: 41,
-			"Vulnerabilities/critical": 0, "Vulnerabilities/high": 1, "Vulnerabilities/medium": 0, "Vulnerabilities/low": 0, "Vulnerabilities/unknown": 0}},
+			"Vulnerabilities/critical": 0, "Vulnerabilities/high": 1, "Vulnerabilities/medium": 0, "Vulnerabilities/low": 0, "Vulnerabilities/unknown": 0,
+			contract.MetricKnownExploited: 0}},
 	} {
 		t.Run(tc.state, func(t *testing.T) {
 			cw := &fakeCloudWatch{}

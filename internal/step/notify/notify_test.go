@@ -28,18 +28,29 @@ func TestNotify(t *testing.T) {
 		name, state, topic, severity string
 		published                    bool
 		attrs                        map[string]string
+		ignoreUnknown                bool
+		summary                      func(*contract.Summary) // changes to the state's summary
 	}{
-		{"high below critical", "notify-scanned", topic, "critical", false, nil},
-		{"high at high", "notify-scanned", topic, "high", true, map[string]string{"maxSeverity": "high", "status": "complete", "functionName": "orders", "account": "123456789012", "region": "eu-west-1"}},
-		{"critical", "notify-critical", topic, "high", true, map[string]string{"maxSeverity": "critical", "status": "partial", "functionName": "orders", "account": "123456789012", "region": "eu-west-1"}},
-		{"failure always", "record-failed", topic, "critical", true, map[string]string{"maxSeverity": "none", "status": "failed", "functionName": "broken", "account": "123456789012", "region": "eu-west-1"}},
-		{"no topic", "record-failed", "", "high", false, nil},
+		{"high below critical", "notify-scanned", topic, "critical", false, nil, false, nil},
+		{"high at high", "notify-scanned", topic, "high", true, map[string]string{"maxSeverity": "high", "status": "complete", "functionName": "orders", "account": "123456789012", "region": "eu-west-1", "kev": "0"}, false, nil},
+		{"critical", "notify-critical", topic, "high", true, map[string]string{"maxSeverity": "critical", "status": "partial", "functionName": "orders", "account": "123456789012", "region": "eu-west-1", "kev": "0"}, false, nil},
+		{"failure always", "record-failed", topic, "critical", true, map[string]string{"maxSeverity": "none", "status": "failed", "functionName": "broken", "account": "123456789012", "region": "eu-west-1", "kev": "0"}, false, nil},
+		{"no topic", "record-failed", "", "high", false, nil, false, nil},
+		// Unknown is never quieter than low: it notifies at any level, unless ignored.
+		{"unknown at critical", "notify-scanned", topic, "critical", true, map[string]string{"maxSeverity": "unknown", "status": "complete", "functionName": "orders", "account": "123456789012", "region": "eu-west-1", "kev": "0"}, false, unknownOnly},
+		{"unknown ignored", "notify-scanned", topic, "low", false, nil, true, unknownOnly},
+		// A KEV finding notifies whatever its severity, and is named.
+		{"kev below the level", "notify-scanned", topic, "critical", true, map[string]string{"maxSeverity": "high", "status": "complete", "functionName": "orders", "account": "123456789012", "region": "eu-west-1", "kev": "1"}, false,
+			func(s *contract.Summary) { s.KEV, s.KEVFindings = 1, []string{"GHSA-test example@1.0.0"} }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := &fakeSNS{}
-			h := &notify.Handler{TopicARN: tc.topic, Severity: tc.severity, SNS: f}
+			h := &notify.Handler{TopicARN: tc.topic, Severity: tc.severity, IgnoreUnknown: tc.ignoreUnknown, SNS: f}
 			var in contract.RecordInput
 			steptest.Decode(t, tc.state, &in)
+			if tc.summary != nil {
+				tc.summary(in.Summary)
+			}
 			out, err := h.Handle(context.Background(), in)
 			require.NoError(t, err)
 			assert.Equal(t, tc.published, out.Published)
@@ -60,6 +71,15 @@ func TestNotify(t *testing.T) {
 			if in.Error != nil {
 				assert.Equal(t, "CorruptPackage", n.Error)
 			}
+			if n.KEV > 0 {
+				assert.Equal(t, []string{"GHSA-test example@1.0.0"}, n.KEVFindings)
+				assert.Contains(t, aws.ToString(f.in[0].Subject), "1 known exploited")
+			}
 		})
 	}
+}
+
+func unknownOnly(s *contract.Summary) {
+	s.MaxSeverity, s.Findings = "unknown", 3
+	s.BySeverity = map[string]int{"critical": 0, "high": 0, "medium": 0, "low": 0, "unknown": 3}
 }

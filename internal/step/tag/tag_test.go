@@ -35,14 +35,14 @@ func TestTag(t *testing.T) {
 		want      map[string]string // nil: no TagResource call
 		out       contract.Tagged
 	}{
-		{state: "tag-scanned", want: map[string]string{contract.TagStatus: "partial", contract.TagFindings: "C1-H2-M2-L0", contract.TagTimestamp: "2026-11-20T09:15:02Z"}},
+		{state: "tag-scanned", want: map[string]string{contract.TagStatus: "partial", contract.TagFindings: "C1-H2-M2-L0-U0-K0", contract.TagTimestamp: "2026-11-20T09:15:02Z"}},
 		{state: "record-failed", want: map[string]string{contract.TagStatus: "failed", contract.TagTimestamp: "2026-11-20T09:20:11Z"}},
 		{state: "tag-bulk-unchanged", out: contract.Tagged{Unchanged: true}},
-		{state: "tag-bulk-changed", want: map[string]string{contract.TagStatus: "partial", contract.TagFindings: "C1-H2-M2-L0", contract.TagTimestamp: "2026-11-20T09:15:02Z"}},
+		{state: "tag-bulk-changed", want: map[string]string{contract.TagStatus: "partial", contract.TagFindings: "C1-H2-M2-L0-U0-K0", contract.TagTimestamp: "2026-11-20T09:15:02Z"}},
 		{state: "tag-no-tags"},
 		{state: "tag-scanned", disabled: true},
 		{state: "tag-scanned", lambdaErr: &smithy.GenericAPIError{Code: "ResourceNotFoundException"},
-			want: map[string]string{contract.TagStatus: "partial", contract.TagFindings: "C1-H2-M2-L0", contract.TagTimestamp: "2026-11-20T09:15:02Z"}},
+			want: map[string]string{contract.TagStatus: "partial", contract.TagFindings: "C1-H2-M2-L0-U0-K0", contract.TagTimestamp: "2026-11-20T09:15:02Z"}},
 	} {
 		t.Run(tc.state, func(t *testing.T) {
 			fl := &fakeLambda{err: tc.lambdaErr}

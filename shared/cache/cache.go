@@ -56,7 +56,7 @@ type FunctionItem struct {
 	Status      string
 	ReportKey   string
 	ExpiresAt   time.Time
-	Findings    string // "C1-H2-M1-L0", for bulk summaries
+	Findings    string // "C1-H2-M1-L0-U0-K0" (schema.FindingsTag), for bulk summaries
 	MaxSeverity string
 }
 

@@ -112,10 +112,9 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 	} else if dbVersion == "" && in.Cache != nil {
 		dbVersion = in.Cache.DBVersion
 	}
-	sev := head.Summary.BySeverity
 	if err := h.Cache.PutFunction(ctx, cache.FunctionItem{FunctionARN: t.FunctionARN, Code: code, DBVersion: dbVersion,
 		ScannedAt: at, Status: head.Status, ReportKey: key, MaxSeverity: head.Summary.MaxSeverity,
-		Findings: fmt.Sprintf("C%d-H%d-M%d-L%d", sev["critical"], sev["high"], sev["medium"], sev["low"])}); err != nil {
+		Findings: schema.FindingsTag(head.Summary.BySeverity, head.Summary.KEV)}); err != nil {
 		return contract.Stored{}, err
 	}
 	if head.Status != schema.StatusFailed {

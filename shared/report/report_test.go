@@ -278,3 +278,31 @@ func TestSPDX(t *testing.T) {
 func TestUnknownFormat(t *testing.T) {
 	assert.Error(t, report.Write(&bytes.Buffer{}, sample(), "xml"))
 }
+
+func TestGroupByPackage(t *testing.T) {
+	std := inventory.Package{Ecosystem: "Go", Name: "stdlib", Version: "1.20.14", Paths: []string{"/var/task/bootstrap"}}
+	gin := inventory.Package{Ecosystem: "Go", Name: "github.com/gin-gonic/gin", Version: "1.9.0", Paths: []string{"/var/task/bootstrap"}}
+	sym := &match.Reachability{Level: match.ReachSymbol}
+	fs := []match.Finding{
+		{ID: "GO-1", Package: std, Severity: match.Severity{Level: "medium"}, FixedVersion: "1.21.11"},
+		{ID: "GO-2", Package: std, Severity: match.Severity{Level: "high", Score: 7.5}, FixedVersion: "1.23.12", Reachability: sym},
+		{ID: "GO-3", Package: std, Severity: match.Severity{Level: "unknown"}, FixedVersion: "1.22.9", Reachability: sym},
+		{ID: "GO-4", Package: std, Severity: match.Severity{Level: "low"}},
+		{ID: "GO-5", Package: gin, Severity: match.Severity{Level: "medium"}, FixedVersion: "1.9.1", KEV: &match.KEV{DateAdded: "2024-01-01"}},
+	}
+	gs := report.GroupByPackage(fs)
+	require.Len(t, gs, 2)
+	// The KEV finding makes gin the riskiest package.
+	assert.Equal(t, "github.com/gin-gonic/gin", gs[0].Package.Name)
+	assert.Equal(t, 1, gs[0].KEV)
+	s := gs[1]
+	assert.Equal(t, "1.23.12", s.FixTo)
+	assert.Equal(t, 3, s.Fixes)
+	assert.Equal(t, "high", s.MaxSeverity)
+	assert.Equal(t, 2, s.Reachable)
+	var ids []string
+	for _, f := range s.Findings {
+		ids = append(ids, f.ID)
+	}
+	assert.Equal(t, []string{"GO-2", "GO-3", "GO-1", "GO-4"}, ids, "risk order inside the group")
+}

@@ -160,6 +160,8 @@ func TestFeedsRateFindings(t *testing.T) {
 	assert.Equal(t, map[string]string{"PYSEC-2021-108": "high nvd:CVE-2021-33503", "PYSEC-2023-74": "medium nvd:CVE-2023-32681"}, got)
 	// Riskiest first.
 	assert.Equal(t, "PYSEC-2021-108", r.Findings[0].ID)
+	// The report says how fresh the feeds were.
+	assert.Equal(t, "2026-11-01T10:00:00.000", r.DB.Feeds["nvd"].Date)
 
 	code, out, _ = lambdascan(t, "scan", "--db", db, "--format", "json", "--severity", "medium", target)
 	require.Equal(t, exitFindings, code)

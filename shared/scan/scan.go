@@ -61,6 +61,12 @@ func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
 	if db != nil {
 		info := db.Info()
 		r.DB = report.DB{Version: info.Version, ContentHash: info.ContentHash, BuiltAt: info.BuiltAt}
+		for name, f := range info.Feeds {
+			if r.DB.Feeds == nil {
+				r.DB.Feeds = map[string]schema.Feed{}
+			}
+			r.DB.Feeds[name] = schema.Feed{Date: f.Date, Count: f.Count, Error: f.Error}
+		}
 	}
 	finish := func() *report.Report {
 		r.Timings.TotalMS = now().Sub(start).Milliseconds()

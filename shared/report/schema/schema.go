@@ -160,6 +160,16 @@ type DB struct {
 	Version     string    `json:"version"`
 	ContentHash string    `json:"content_hash,omitempty"`
 	BuiltAt     time.Time `json:"built_at,omitempty"`
+	// Feeds: the date of the NVD, KEV and EPSS data the index holds, and
+	// the error of a refresh that failed (the data is then older).
+	Feeds map[string]Feed `json:"feeds,omitempty"`
+}
+
+// Feed is one feed of the index, as its header records it.
+type Feed struct {
+	Date  string `json:"date,omitempty"`
+	Count int    `json:"count"`
+	Error string `json:"error,omitempty"`
 }
 
 // Timings of the scan phases, in milliseconds.

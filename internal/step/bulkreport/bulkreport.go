@@ -15,7 +15,6 @@ import (
 
 	"github.com/lambdascan/lambdascan/shared/arn"
 	"github.com/lambdascan/lambdascan/shared/awsclient"
-	"github.com/lambdascan/lambdascan/shared/bulk"
 	"github.com/lambdascan/lambdascan/shared/cache"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
@@ -48,11 +47,11 @@ const maxListed = 50
 
 // Handle reads every item's cache record and counts the outcomes; it
 // writes the summary to S3 and publishes it.
-func (h *Handler) Handle(ctx context.Context, in bulk.SummaryInput) (bulk.Summary, error) {
+func (h *Handler) Handle(ctx context.Context, in contract.BulkSummaryInput) (contract.BulkSummary, error) {
 	listing := in.State.Listing
-	var items []bulk.Item
+	var items []contract.BulkItem
 	if err := awsclient.GetJSON(ctx, h.S3, listing.Bucket, listing.Key, &items); err != nil {
-		return bulk.Summary{}, awsclient.Classify("read bulk items", err)
+		return contract.BulkSummary{}, awsclient.Classify("read bulk items", err)
 	}
 	arns := make([]string, len(items))
 	for i, it := range items {
@@ -63,10 +62,10 @@ func (h *Handler) Handle(ctx context.Context, in bulk.SummaryInput) (bulk.Summar
 	}
 	records, err := h.Cache.GetFunctions(ctx, arns)
 	if err != nil {
-		return bulk.Summary{}, err
+		return contract.BulkSummary{}, err
 	}
 	started, _ := time.Parse(time.RFC3339Nano, in.StartedAt)
-	s := bulk.Summary{RunID: in.RunID, Total: len(items), ByStatus: map[string]int{}}
+	s := contract.BulkSummary{RunID: in.RunID, Total: len(items), ByStatus: map[string]int{}}
 	for _, a := range arns {
 		r, ok := records[a]
 		switch {
@@ -98,7 +97,7 @@ func (h *Handler) Handle(ctx context.Context, in bulk.SummaryInput) (bulk.Summar
 	}
 	s.Key = contract.BulkSummaryKey(in.RunID)
 	if err := awsclient.PutJSON(ctx, h.S3, h.Bucket, s.Key, s); err != nil {
-		return bulk.Summary{}, err
+		return contract.BulkSummary{}, err
 	}
 	if h.TopicARN != "" {
 		short := s
@@ -113,14 +112,14 @@ func (h *Handler) Handle(ctx context.Context, in bulk.SummaryInput) (bulk.Summar
 				"kind":   {DataType: aws.String("String"), StringValue: aws.String("bulk-summary")},
 				"status": {DataType: aws.String("String"), StringValue: aws.String(status)},
 			}}); err != nil {
-			return bulk.Summary{}, awsclient.Classify("publish bulk summary", err)
+			return contract.BulkSummary{}, awsclient.Classify("publish bulk summary", err)
 		}
 	}
 	return trimmed(s), nil
 }
 
 // trimmed keeps the state output small: the lists live in S3.
-func trimmed(s bulk.Summary) bulk.Summary {
+func trimmed(s contract.BulkSummary) contract.BulkSummary {
 	s.Critical, s.High, s.Failed, s.NotScanned = head(s.Critical), head(s.High), head(s.Failed), head(s.NotScanned)
 	return s
 }

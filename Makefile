@@ -4,13 +4,13 @@ GO      ?= go
 BIN     := bin/lambdascan
 SHARED  ?= ../shared
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/lambdascan/lambdascan/shared/scan.Version=$(VERSION)
+LDFLAGS := -s -w -X github.com/lambdascan/lambdascan/shared/report/schema.Version=$(VERSION)
 PEER_VERSION := v2.6.0
 PEER    ?= bin/osv-scanner
 FUZZTIME ?= 30s
 RUNS    ?= 5
 
-.PHONY: bulk-integration lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
+.PHONY: bulk-integration integration lambdas synth build check test vet unit race accuracy bench bench-lambdas peer demo demo-cli fuzz clean
 
 # lambdascan scans zips and directories; lambdascan-remote (run by it for
 # images and ARNs) carries the image and AWS code, kept out of zip scans.
@@ -30,17 +30,28 @@ lambdas:
 synth: lambdas
 	CDK_OUTDIR=cdk.out $(GO) run ./cdk
 
-# test = vet + unit and integration tests (fuzz seeds included) + the bulk run
-# on its own local stack + race on concurrent code + accuracy check.
-test: vet unit bulk-integration race accuracy
+# Two tiers. check is the inner loop (vet, gofmt on every Go directory,
+# unit tests: no emulator, no cross-compiling; about a minute with a warm
+# cache). test is the full suite CI runs: check, then the local-stack
+# suites and the CDK synthesis with the real bootstraps, the bulk run on its
+# own local stack, race on concurrent code and the accuracy check.
+check: vet unit
+test: check integration bulk-integration race accuracy
 
 vet:
 	$(GO) vet ./...
-	@out=$$(gofmt -l cmd shared integration); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed: $$out"; exit 1; fi
 
-# The CDK tests synthesize with the real step bootstraps built once here.
-unit: lambdas
-	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m -skip TestAccuracyAgainstPeer $$($(GO) list ./... | grep -v /integration/bulkflow)
+# Every package but the local-stack suites and the CDK app (which
+# synthesizes with the bootstraps: integration).
+UNIT_PKGS = $$($(GO) list ./... | grep -v -e /integration/ -e /cdk)
+unit:
+	$(GO) test -timeout 5m -skip TestAccuracyAgainstPeer $(UNIT_PKGS)
+
+# The workflow on the local stack (moto) and the CDK synthesis with the
+# real step bootstraps, built once here.
+integration: lambdas
+	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m ./cdk/... $$($(GO) list ./integration/... | grep -v /integration/bulkflow)
 
 # 200 functions through the bulk workflow: alone, so no other emulator competes for the 2 cores.
 # --line-buffered: each line shows as the run makes it, not in one burst at the end.
@@ -54,13 +65,18 @@ race:
 # Recall of the peer's findings on ../shared/corpus; skipped (and says so) without ../shared.
 accuracy:
 	@LAMBDASCAN_SHARED=$(abspath $(SHARED)) $(GO) test -count=1 -run TestAccuracyAgainstPeer -v ./shared/scan \
-	  | grep -v -e '^=== RUN' -e '^    --- PASS' -e '^--- PASS' ; exit $${PIPESTATUS[0]}
+	  | grep --line-buffered -v -e '^=== RUN' -e '^    --- PASS' -e '^--- PASS' ; exit $${PIPESTATUS[0]}
 
 # Wall time and peak RSS against OSV-Scanner on every corpus package, one run;
 # fails, naming the target and package, when a ratio misses its target.
 bench: build peer
 	$(GO) test -run XXX -bench BenchmarkOpen -benchtime 50x ./shared/vulndb
 	$(GO) run ./integration/bench -lambdascan $(BIN) -peer $(PEER) -corpus $(SHARED)/corpus -osv $(SHARED)/osv -runs $(RUNS)
+
+# Per step Lambda: arm64 size, packages linked, start-up to the first
+# Runtime API request against a bare aws-lambda-go handler (README, Performance).
+bench-lambdas:
+	$(GO) run ./integration/bench/lambdas -runs $(or $(LAMBDA_RUNS),9)
 
 # The peer needs a newer toolchain than ours; the go command fetches it.
 peer:
@@ -93,6 +109,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzFilterLayer -fuzztime $(FUZZTIME) ./shared/imagescan
 	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime $(FUZZTIME) ./shared/inventory/extract/bundledjs
 	$(GO) test -run XXX -fuzz FuzzManifest -fuzztime $(FUZZTIME) ./shared/inventory/extract/jarmanifest
+	$(GO) test -run XXX -fuzz FuzzParseFeeds -fuzztime $(FUZZTIME) ./shared/feeds
 
 # Everything the targets write: binaries and Lambda assets, the synthesized
 # templates, the demo's reports.

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/cdk/lambdascan"
-	"github.com/lambdascan/lambdascan/shared/workflow"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
 
@@ -82,6 +82,7 @@ func TestMain(m *testing.M) {
 		p.AssetsDir = dir
 		p.CrossAccountRoleName = "lambdascan-member"
 		p.ExternalIDSecret = "lambdascan/external-id"
+		p.NVDAPIKeySecret = "lambdascan/nvd-api-key"
 		p.CreateTrail = true
 		scanner, _ := lambdascan.NewScannerStack(app, "LambdaScan", p, nil)
 		member := lambdascan.NewMemberStack(app, "LambdaScanMember", "lambdascan-member", nil)
@@ -159,14 +160,14 @@ func TestLambdas(t *testing.T) {
 		assert.Equal(t, "bootstrap", props["Handler"], name)
 		assert.Equal(t, map[string]any{"Mode": "Active"}, props["TracingConfig"], name)
 		assert.NotNil(t, props["LoggingConfig"], "%s logs to its own log group", name)
-		if name == lambdascan.FunctionName(workflow.StepScan) {
+		if name == lambdascan.FunctionName(contract.StepScan) {
 			assert.EqualValues(t, 1024, props["MemorySize"])
 			assert.EqualValues(t, 900, props["Timeout"])
 			assert.EqualValues(t, 10, props["ReservedConcurrentExecutions"])
 			assert.Equal(t, map[string]any{"Size": float64(2048)}, props["EphemeralStorage"])
 		}
 	}
-	assert.Equal(t, len(workflow.Steps), ours, "one Lambda per step")
+	assert.Equal(t, len(contract.Steps), ours, "one Lambda per step")
 }
 
 func TestEncryptionAtRest(t *testing.T) {
@@ -236,7 +237,7 @@ func TestLeastPrivilege(t *testing.T) {
 			case "lambda:TagResource":
 				tagging++
 				assert.Contains(t, cond, "aws:TagKeys")
-				assert.Contains(t, cond, workflow.TagStatus)
+				assert.Contains(t, cond, contract.TagStatus)
 			case "cloudwatch:PutMetricData":
 				metrics++
 				assert.Contains(t, cond, "cloudwatch:namespace")
@@ -245,16 +246,16 @@ func TestLeastPrivilege(t *testing.T) {
 				assert.Contains(t, fmt.Sprint(s.Resource), ":role/lambdascan-member")
 			case "secretsmanager:GetSecretValue":
 				secrets++
-				assert.Contains(t, fmt.Sprint(s.Resource), "lambdascan/external-id")
+				assert.Regexp(t, "lambdascan/external-id|lambdascan/nvd-api-key", fmt.Sprint(s.Resource))
 			case "dynamodb:Scan", "dynamodb:Query", "s3:DeleteObject", "lambda:UpdateFunctionCode":
 				t.Errorf("the scanner never needs %s", action)
 			}
 		}
 	}
 	assert.Equal(t, 2, tagging, "the tag step and the member role")
-	assert.Equal(t, 1, metrics)
+	assert.Equal(t, 2, metrics, "the metrics step and the mirror (FeedFailure)")
 	assert.Equal(t, 5, assume, "the steps that call Lambda on the scanned function, and bulk enumeration")
-	assert.Equal(t, 5, secrets)
+	assert.Equal(t, 6, secrets, "the external id for the cross-account steps, the NVD key for the mirror")
 }
 
 func asSlice(v any) []any {
@@ -327,7 +328,7 @@ func TestEventRuleAndSchedules(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	alarms := resources(scannerTmpl, "AWS::CloudWatch::Alarm")
-	assert.Len(t, alarms, 3*len(workflow.Steps)+3, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions")
+	assert.Len(t, alarms, 3*len(contract.Steps)+3+3, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; a failed refresh of each of the 3 feeds")
 	for id, a := range alarms {
 		assert.NotEmpty(t, a["AlarmActions"], id)
 	}

@@ -35,6 +35,12 @@ type Props struct {
 	ControlPlaneRPS      float64  // pace of Lambda control-plane calls per account/region (Lambda allows 15)
 	GetFunctionRPS       float64  // pace of GetFunction per account/region (Lambda allows 100)
 	BulkMaxConcurrency   float64  // child scans at once (the ASL's MaxConcurrency)
+	// Feeds the mirror adds to OSV (nvd, kev, epss; empty: none), an NVD
+	// API key's Secrets Manager secret ("" = NVD's keyless pace) and the
+	// feed URLs ("" = the publishers').
+	Feeds                   []string
+	NVDAPIKeySecret         string
+	NVDURL, KEVURL, EPSSURL string
 }
 
 // Defaults are the documented defaults. The scanner's memory was measured:
@@ -48,6 +54,7 @@ func Defaults() Props {
 		Ecosystems:      []string{"npm", "PyPI", "Go", "Maven", "RubyGems", "NuGet", "crates.io", "Packagist"},
 		LogLevel:        "ALL", LogRetentionDays: 90, AssetsDir: "bin/lambda",
 		ControlPlaneRPS: 5, GetFunctionRPS: 40, BulkMaxConcurrency: 40,
+		Feeds: []string{"nvd", "kev", "epss"},
 	}
 }
 
@@ -97,13 +104,20 @@ func FromContext(scope constructs.Construct) (Props, error) {
 	}
 	for k, dst := range map[string]*string{"BulkScanSchedule": &p.BulkScanSchedule, "NotifySeverity": &p.NotifySeverity,
 		"CrossAccountRoleName": &p.CrossAccountRoleName, "ExternalIdSecret": &p.ExternalIDSecret, "VulnDbSourceUrl": &p.VulnDBSourceURL,
-		"LogLevel": &p.LogLevel, "AssetsDir": &p.AssetsDir} {
+		"LogLevel": &p.LogLevel, "AssetsDir": &p.AssetsDir, "NvdApiKeySecret": &p.NVDAPIKeySecret,
+		"NvdUrl": &p.NVDURL, "KevUrl": &p.KEVURL, "EpssUrl": &p.EPSSURL} {
 		if s, ok := str(k); ok {
 			*dst = s
 		}
 	}
 	if s, ok := str("Ecosystems"); ok {
 		p.Ecosystems = strings.Split(s, ",")
+	}
+	if s, ok := str("Feeds"); ok {
+		p.Feeds = nil
+		if s != "" && s != "none" {
+			p.Feeds = strings.Split(s, ",")
+		}
 	}
 	if s, ok := str("Regions"); ok && s != "" {
 		p.Regions = strings.Split(s, ",")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lambdascan/lambdascan/internal/scancli"
+	"github.com/lambdascan/lambdascan/shared/feeds"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
@@ -39,7 +40,7 @@ func dbBuild(ctx context.Context, args []string, stdout, stderr io.Writer, updat
 	}
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var from multiFlag
-	fs.Var(&from, "from", "read OSV exports from `DIR|URL`: a folder with <Ecosystem>/all.zip or <Ecosystem>/*.json, or a base URL (repeatable)")
+	fs.Var(&from, "from", "read OSV exports from `DIR|URL`: a folder with <Ecosystem>/all.zip or <Ecosystem>/*.json (and optionally the feeds nvd/*.json, kev/known_exploited_vulnerabilities.json, epss/*.csv[.gz]), or a base URL (repeatable)")
 	ecos := fs.String("ecosystems", "", "keep only these `ECOSYSTEMS`, comma-separated (default: all found, or the scanner's for URLs)")
 	out := fs.String("out", "", "write the DB to `FILE`")
 	if update {
@@ -72,6 +73,11 @@ func dbBuild(ctx context.Context, args []string, stdout, stderr io.Writer, updat
 	}
 	fmt.Fprintf(stdout, "wrote %s: version %s, %d packages, %d withdrawn skipped, %d malformed skipped, %s\n",
 		*out, info.Version, info.Keys, info.Skipped.Withdrawn, info.Skipped.Malformed, time.Since(start).Round(time.Millisecond))
+	for _, f := range feeds.Names {
+		if in, ok := info.Feeds[f]; ok {
+			fmt.Fprintf(stdout, "  feed %s: %d records, dated %s\n", f, in.Count, in.Date)
+		}
+	}
 	return exitOK
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/lambdascan/lambdascan/shared/archive/archivetest"
 	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
 const testdata = "../../testdata"
@@ -45,8 +46,12 @@ func TestScanExitCodes(t *testing.T) {
 		code int
 	}{
 		{"findings at default low", []string{"scan", "--db", db, pkg("node-api.zip")}, exitFindings},
-		{"nothing at or above medium", []string{"scan", "--db", db, "--fail-on", "medium", pkg("python-requirements.zip")}, exitOK},
+		// python-requirements has two findings of unknown severity (no NVD data in this DB).
 		{"unknown severity fails at low", []string{"scan", "--db", db, pkg("python-requirements.zip")}, exitFindings},
+		{"unknown severity fails at critical", []string{"scan", "--db", db, "--fail-on", "critical", pkg("python-requirements.zip")}, exitFindings},
+		{"unknown ignored", []string{"scan", "--db", db, "--fail-on", "low", "--ignore-unknown", pkg("python-requirements.zip")}, exitOK},
+		{"filtered out by --severity", []string{"scan", "--db", db, "--severity", "CRITICAL,HIGH", pkg("python-requirements.zip")}, exitOK},
+		{"bad --severity", []string{"scan", "--db", db, "--severity", "severe", pkg("node-api.zip")}, exitError},
 		{"flags after target", []string{"scan", pkg("java-shaded.zip"), "--db", db, "--fail-on", "critical"}, exitFindings},
 		{"directory target", []string{"scan", "--db", db, pkg("src/node-api")}, exitFindings},
 		{"missing target", []string{"scan", "--db", db, pkg("nope.zip")}, exitError},
@@ -72,7 +77,7 @@ func TestScanFormatsAndOutput(t *testing.T) {
 	for _, f := range report.Formats {
 		t.Run(f, func(t *testing.T) {
 			outFile := filepath.Join(t.TempDir(), "out")
-			code, stdout, errs := lambdascan(t, "scan", "--db", db, "--format", f, "--output", outFile, "--layer", layer, "--fail-on", "medium", target)
+			code, stdout, errs := lambdascan(t, "scan", "--db", db, "--format", f, "--output", outFile, "--layer", layer, "--fail-on", "medium", "--ignore-unknown", target)
 			require.Equal(t, exitOK, code, errs)
 			assert.Empty(t, stdout)
 			b, err := os.ReadFile(outFile)
@@ -124,6 +129,52 @@ func TestDBInfo(t *testing.T) {
 	var info map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &info))
 	assert.Regexp(t, `^\d{8}T\d{6}Z-[0-9a-f]{12}$`, info["version"])
+}
+
+// With the feeds beside the OSV data, the PyPI records without CVSS take
+// NVD's rating of their CVE alias, and db info shows each feed.
+func TestFeedsRateFindings(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "osv.lsdb")
+	code, out, errs := lambdascan(t, "db", "build", "--from", filepath.Join(testdata, "osv"), "--from", filepath.Join(testdata, "feeds"), "--out", db)
+	require.Equal(t, exitOK, code, errs)
+	assert.Contains(t, out, "feed nvd: 6 records, dated 2026-11-01T10:00:00.000")
+	assert.Contains(t, out, "feed kev: 2 records")
+	assert.Contains(t, out, "feed epss: 2 records, dated 2026-11-01")
+
+	code, out, errs = lambdascan(t, "db", "info", db)
+	require.Equal(t, exitOK, code, errs)
+	var info struct {
+		Feeds map[string]struct {
+			Date  string `json:"date"`
+			Count int    `json:"count"`
+		} `json:"feeds"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &info))
+	assert.Equal(t, 2, info.Feeds["kev"].Count)
+	assert.Equal(t, "2026-11-01T12:00:00.000Z", info.Feeds["kev"].Date)
+
+	target := filepath.Join(testdata, "packages", "python-requirements.zip")
+	code, out, errs = lambdascan(t, "scan", "--db", db, "--format", "json", "--fail-on", "critical", target)
+	require.Equal(t, exitOK, code, "no unknown finding left, none critical: %s", errs)
+	var r report.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	got := map[string]string{}
+	for _, f := range r.Findings {
+		got[f.ID] = f.Severity.Level + " " + f.Severity.Source
+	}
+	assert.Equal(t, map[string]string{"PYSEC-2021-108": "high nvd:CVE-2021-33503", "PYSEC-2023-74": "medium nvd:CVE-2023-32681"}, got)
+	// Riskiest first.
+	assert.Equal(t, "PYSEC-2021-108", r.Findings[0].ID)
+	// The report says how fresh the feeds were.
+	assert.Equal(t, "2026-11-01T10:00:00.000", r.DB.Feeds["nvd"].Date)
+
+	code, out, _ = lambdascan(t, "scan", "--db", db, "--format", "json", "--severity", "medium", target)
+	require.Equal(t, exitFindings, code)
+	r = report.Report{}
+	require.NoError(t, json.Unmarshal([]byte(out), &r))
+	require.Len(t, r.Findings, 1)
+	assert.Equal(t, "PYSEC-2023-74", r.Findings[0].ID)
+	assert.Contains(t, strings.Join(r.Notes, "\n"), "--severity MEDIUM: 1 findings of other severities not shown")
 }
 
 // db update fetches <base>/<Ecosystem>/all.zip over HTTP, as from the OSV bucket.
@@ -241,7 +292,7 @@ func TestFailedScanPrintsOnlyTheError(t *testing.T) {
 	b, err := os.ReadFile(outFile)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &r))
-	assert.Equal(t, "NotAZip", r.Error.Name)
+	assert.Equal(t, schema.ErrNotAZip, r.Error.Name)
 }
 
 // --quiet prints the findings table only, or nothing without findings.

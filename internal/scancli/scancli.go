@@ -40,6 +40,10 @@ type Request struct {
 	Output   string
 	FailOn   string
 	Quiet    bool // the findings table only
+	// IgnoreUnknown: findings of unknown severity do not fail --fail-on.
+	IgnoreUnknown bool
+	Severities    []string // --severity: only these levels (trivy's semantics)
+	OnlyReachable bool     // hide Go findings below symbol reachability
 }
 
 // Scanner scans the request's target with the open DB; tmp is scratch space.
@@ -86,7 +90,10 @@ func Parse(name string, args []string, stdout, stderr io.Writer) (req Request, c
 	fs.StringVar(&req.DBPath, "db", DefaultDBPath(), "the vulnerability DB `FILE` (see lambdascan db update, db build)")
 	fs.StringVar(&req.Format, "format", report.FormatTable, "report `FORMAT`: "+strings.Join(report.Formats, "|"))
 	fs.StringVar(&req.Output, "output", "", "write the report to `FILE` instead of standard output")
-	fs.StringVar(&req.FailOn, "fail-on", match.LevelLow, "exit 1 when a finding is at or above `LEVEL`: low|medium|high|critical (unknown severity counts as low)")
+	fs.StringVar(&req.FailOn, "fail-on", match.LevelLow, "exit 1 when a finding is at or above `LEVEL`: low|medium|high|critical (a finding of unknown severity counts at every level)")
+	fs.BoolVar(&req.IgnoreUnknown, "ignore-unknown", false, "findings of unknown severity do not count for --fail-on")
+	severity := fs.String("severity", "", "show only findings of these `LEVELS`, comma-separated: UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL (default all)")
+	fs.BoolVar(&req.OnlyReachable, "only-reachable", false, "hide Go findings whose vulnerable functions are not in the binary (below symbol level); the report says how many")
 	fs.StringVar(&req.Platform, "platform", "", "`OS/ARCH` to pick from a multi-platform image (default linux/amd64; an ARN: the function's architecture)")
 	var layers MultiFlag
 	fs.Var(&layers, "layer", "attach a layer, `ZIP|LAYER_ARN` (repeatable); alone, the layers are the target")
@@ -96,7 +103,12 @@ func Parse(name string, args []string, stdout, stderr io.Writer) (req Request, c
 		return req, code, false
 	}
 	req.Layers = layers
+	var sevErr error
+	req.Severities, sevErr = report.ParseSeverities(*severity)
 	switch {
+	case sevErr != nil:
+		fmt.Fprintf(stderr, "%s: --severity: %v\n", name, sevErr)
+		return req, ExitError, false
 	case len(pos) > 1 || (len(pos) == 0 && len(layers) == 0):
 		fmt.Fprintf(stderr, "%s: exactly one TARGET (a zip, a directory, an image tarball, an OCI layout, an image reference or a function ARN) is required, or --layer alone\nRun '%s --help' for usage.\n", name, name)
 		return req, ExitError, false
@@ -134,6 +146,12 @@ func Run(ctx context.Context, name string, req Request, scan Scanner, stdout, st
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return ExitError
 	}
+	// Filters come before the exit code, as in trivy: what is not shown
+	// does not fail the run.
+	if req.OnlyReachable {
+		r.OnlyReachable()
+	}
+	r.FilterSeverity(req.Severities)
 	failed := r.Status == report.StatusFailed
 	if !failed || (req.Output != "" && req.Format == report.FormatJSON) {
 		if err := writeReport(r, req, stdout); err != nil {
@@ -145,7 +163,7 @@ func Run(ctx context.Context, name string, req Request, scan Scanner, stdout, st
 		fmt.Fprintf(stderr, "%s: %s: %s: %s\n", name, r.Describe(), r.Error.Name, r.Error.Message)
 		return ExitError
 	}
-	if r.AtOrAbove(req.FailOn) {
+	if r.AtOrAbove(req.FailOn, req.IgnoreUnknown) {
 		return ExitFindings
 	}
 	return ExitOK
@@ -200,17 +218,17 @@ func ScanZip(ctx context.Context, db *vulndb.DB, tgt report.Target, zip string, 
 	return scan.Run(ctx, db, tgt, sources, scan.Options{})
 }
 
-// Target kinds.
+// Target kinds: the report's.
 const (
-	KindZip       = "zip"
-	KindDirectory = "directory"
-	KindImage     = "image"    // tarball, OCI layout or registry reference
-	KindFunction  = "function" // a function ARN
-	KindLayer     = "layer"    // a layer version ARN
+	KindZip       = report.KindZip
+	KindDirectory = report.KindDirectory
+	KindImage     = report.KindImage    // tarball, OCI layout or registry reference
+	KindFunction  = report.KindFunction // a function ARN
+	KindLayer     = report.KindLayer    // a layer version ARN
 )
 
 // KindOf classifies a TARGET or --layer value.
-func KindOf(target string) string {
+func KindOf(target string) report.Kind {
 	if strings.HasPrefix(target, "arn:") {
 		if f := strings.Split(target, ":"); len(f) > 5 && f[5] == "layer" {
 			return KindLayer

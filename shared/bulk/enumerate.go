@@ -26,18 +26,7 @@ const ExcludeTag = "LambdaScanExclude"
 type Request = contract.BulkRequest
 
 // Item is one function to scan: the scan state machine's direct input.
-type Item struct {
-	FunctionArn string `json:"functionArn"`
-	// SelfChecked: enumeration already excluded the scanner's own functions
-	// (by name and tag), so the child scan skips its ListTags call.
-	SelfChecked bool `json:"selfChecked"`
-	Force       bool `json:"force"` // always present: the Map reads $.force
-	// Code is what ListFunctions said identifies the deployed code, so the
-	// child's cache check makes no control-plane call; TagMode "changed"
-	// keeps unchanged outcomes from costing a TagResource each.
-	Code    *contract.Code `json:"code"`    // always present: the Map reads $.code
-	TagMode string         `json:"tagMode"` // always present: the Map reads $.tagMode
-}
+type Item = contract.BulkItem
 
 // Clients gives the APIs for one account and region (the member role for
 // other accounts).
@@ -58,13 +47,7 @@ type Enumerator struct {
 }
 
 // Stats count what enumeration saw.
-type Stats struct {
-	Listed    int            `json:"listed"`
-	Excluded  map[string]int `json:"excluded"` // by reason: glob, tag, self
-	PerTarget map[string]int `json:"perTarget"`
-	Accounts  []string       `json:"accounts"`
-	Regions   []string       `json:"regions"`
-}
+type Stats = contract.BulkStats
 
 // Enumerate lists the functions of every account and region of the request.
 func (e *Enumerator) Enumerate(ctx context.Context, req Request) ([]Item, Stats, error) {

@@ -4,6 +4,8 @@
 package bulk
 
 import (
+	"github.com/lambdascan/lambdascan/shared/contract"
+
 	"context"
 	"sync"
 	"time"
@@ -73,11 +75,7 @@ func (l *Limiters) Wait(ctx context.Context, account, region string) error {
 }
 
 // Rate is a measured call rate for one account/region.
-type Rate struct {
-	Key   string  `json:"key"`
-	Calls int     `json:"calls"`
-	RPS   float64 `json:"rps"` // calls per second between the first and last call
-}
+type Rate = contract.BulkRate
 
 // Rates reports what was achieved per account/region.
 func (l *Limiters) Rates() []Rate {

@@ -25,9 +25,16 @@ const (
 	attrTTL = "ttl"
 )
 
+// DynamoDB is the part of DynamoDB the cache calls (tests fake it).
+type DynamoDB interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+}
+
 // Table wraps the cache table.
 type Table struct {
-	DDB  *dynamodb.Client
+	DDB  DynamoDB
 	Name string
 	TTL  time.Duration
 	Now  func() time.Time
@@ -49,7 +56,7 @@ type FunctionItem struct {
 	Status      string
 	ReportKey   string
 	ExpiresAt   time.Time
-	Findings    string // "C1-H2-M1-L0", for bulk summaries
+	Findings    string // "C1-H2-M1-L0-U0-K0" (schema.FindingsTag), for bulk summaries
 	MaxSeverity string
 }
 

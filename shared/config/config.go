@@ -8,21 +8,37 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lambdascan/lambdascan/shared/feeds"
 )
 
 // Config is every step's view of the stack.
 type Config struct {
-	Bucket          string        // staging/, results/, reports/, vulndb/ prefixes
-	CacheTable      string        // DynamoDB table
-	TopicARN        string        // SNS findings topic
-	MetricsNS       string        // CloudWatch namespace
-	SelfFunctions   []string      // the scanner's own function names
-	SelfTagKey      string        // tag the stack puts on its own functions
-	CacheTTL        time.Duration // cache item lifetime
-	EnableTagging   bool
-	NotifySeverity  string // notify on findings at or above this level
-	VulnDBSourceURL string // OSV export base URL for the mirror
-	Ecosystems      []string
+	Bucket         string        // staging/, results/, reports/, vulndb/ prefixes
+	CacheTable     string        // DynamoDB table
+	TopicARN       string        // SNS findings topic
+	MetricsNS      string        // CloudWatch namespace
+	SelfFunctions  []string      // the scanner's own function names
+	SelfTagKey     string        // tag the stack puts on its own functions
+	CacheTTL       time.Duration // cache item lifetime
+	EnableTagging  bool
+	NotifySeverity string // notify on findings at or above this level
+	// NotifyIgnoreUnknown: findings of unknown severity alone do not notify
+	// (by default they do: unknown is never quieter than low).
+	NotifyIgnoreUnknown bool
+	VulnDBSourceURL     string // OSV export base URL for the mirror
+	Ecosystems          []string
+	// Feeds the mirror adds to the OSV data (any of nvd, kev, epss; empty:
+	// none), where from, and NVD's pace: the API key's Secrets Manager
+	// secret (none: the keyless rate), the delay between requests (0:
+	// NVD's published pace for the key) and the requests one run may make.
+	Feeds           []string
+	NVDURL          string
+	KEVURL          string
+	EPSSURL         string
+	NVDAPIKeySecret string
+	NVDDelay        time.Duration
+	NVDMaxRequests  int
 	TmpDir          string // /tmp in Lambda
 	EphemeralBytes  int64  // size of TmpDir (Lambda's ephemeral storage)
 	// Cross-account: functions in another account are read through
@@ -58,20 +74,26 @@ const SelfTagKey = "lambdascan:component"
 // FromEnv reads the configuration; missing required settings are an error.
 func FromEnv() (Config, error) {
 	c := Config{
-		Bucket:          os.Getenv("LAMBDASCAN_BUCKET"),
-		CacheTable:      os.Getenv("LAMBDASCAN_CACHE_TABLE"),
-		TopicARN:        os.Getenv("LAMBDASCAN_TOPIC_ARN"),
-		MetricsNS:       envOr("LAMBDASCAN_METRICS_NAMESPACE", "LambdaScan"),
-		SelfFunctions:   split(os.Getenv("LAMBDASCAN_SELF_FUNCTIONS")),
-		SelfTagKey:      envOr("LAMBDASCAN_SELF_TAG", SelfTagKey),
-		EnableTagging:   envOr("LAMBDASCAN_ENABLE_TAGGING", "true") == "true",
-		NotifySeverity:  envOr("LAMBDASCAN_NOTIFY_SEVERITY", "high"),
-		VulnDBSourceURL: envOr("LAMBDASCAN_VULNDB_SOURCE_URL", "https://osv-vulnerabilities.storage.googleapis.com"),
-		Ecosystems:      split(envOr("LAMBDASCAN_ECOSYSTEMS", "npm,PyPI,Go,Maven,RubyGems,NuGet,crates.io,Packagist")),
-		TmpDir:          envOr("LAMBDASCAN_TMP", os.TempDir()),
-		Region:          envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
-		Account:         os.Getenv("LAMBDASCAN_ACCOUNT"),
-		Partition:       envOr("LAMBDASCAN_PARTITION", "aws"),
+		Bucket:              os.Getenv("LAMBDASCAN_BUCKET"),
+		CacheTable:          os.Getenv("LAMBDASCAN_CACHE_TABLE"),
+		TopicARN:            os.Getenv("LAMBDASCAN_TOPIC_ARN"),
+		MetricsNS:           envOr("LAMBDASCAN_METRICS_NAMESPACE", "LambdaScan"),
+		SelfFunctions:       split(os.Getenv("LAMBDASCAN_SELF_FUNCTIONS")),
+		SelfTagKey:          envOr("LAMBDASCAN_SELF_TAG", SelfTagKey),
+		EnableTagging:       envOr("LAMBDASCAN_ENABLE_TAGGING", "true") == "true",
+		NotifySeverity:      envOr("LAMBDASCAN_NOTIFY_SEVERITY", "high"),
+		NotifyIgnoreUnknown: os.Getenv("LAMBDASCAN_NOTIFY_IGNORE_UNKNOWN") == "true",
+		VulnDBSourceURL:     envOr("LAMBDASCAN_VULNDB_SOURCE_URL", "https://osv-vulnerabilities.storage.googleapis.com"),
+		Ecosystems:          split(envOr("LAMBDASCAN_ECOSYSTEMS", "npm,PyPI,Go,Maven,RubyGems,NuGet,crates.io,Packagist")),
+		Feeds:               split(envOr("LAMBDASCAN_FEEDS", "nvd,kev,epss")),
+		NVDURL:              envOr("LAMBDASCAN_NVD_URL", feeds.DefaultNVDURL),
+		KEVURL:              envOr("LAMBDASCAN_KEV_URL", feeds.DefaultKEVURL),
+		EPSSURL:             envOr("LAMBDASCAN_EPSS_URL", feeds.DefaultEPSSURL),
+		NVDAPIKeySecret:     os.Getenv("LAMBDASCAN_NVD_API_KEY_SECRET"),
+		TmpDir:              envOr("LAMBDASCAN_TMP", os.TempDir()),
+		Region:              envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
+		Account:             os.Getenv("LAMBDASCAN_ACCOUNT"),
+		Partition:           envOr("LAMBDASCAN_PARTITION", "aws"),
 
 		ECRMirror:            os.Getenv(ECRMirrorEnv),
 		CrossAccountRoleName: os.Getenv("LAMBDASCAN_CROSS_ACCOUNT_ROLE"),
@@ -91,6 +113,24 @@ func FromEnv() (Config, error) {
 	}
 	if c.BulkToleratedFailurePercent, err = strconv.ParseFloat(envOr("LAMBDASCAN_BULK_TOLERATED_FAILURE_PERCENT", "5"), 64); err != nil || c.BulkToleratedFailurePercent < 0 || c.BulkToleratedFailurePercent > 100 {
 		return c, fmt.Errorf("config: LAMBDASCAN_BULK_TOLERATED_FAILURE_PERCENT must be 0 to 100")
+	}
+	if os.Getenv("LAMBDASCAN_FEEDS") == "none" {
+		c.Feeds = nil
+	}
+	for _, f := range c.Feeds {
+		if f != "nvd" && f != "kev" && f != "epss" {
+			return c, fmt.Errorf("config: LAMBDASCAN_FEEDS lists %q; feeds are nvd, kev, epss (or none)", f)
+		}
+	}
+	ms, err := strconv.Atoi(envOr("LAMBDASCAN_NVD_DELAY_MS", "0"))
+	if err != nil || ms < 0 {
+		return c, fmt.Errorf("config: LAMBDASCAN_NVD_DELAY_MS must be 0 (NVD's published pace) or a positive number of milliseconds")
+	}
+	c.NVDDelay = time.Duration(ms) * time.Millisecond
+	// 60 requests at the keyless 6 s pace fit a 15-minute run beside the
+	// OSV build; a first full load then spans a few daily runs.
+	if c.NVDMaxRequests, err = strconv.Atoi(envOr("LAMBDASCAN_NVD_MAX_REQUESTS", "60")); err != nil || c.NVDMaxRequests < 1 {
+		return c, fmt.Errorf("config: LAMBDASCAN_NVD_MAX_REQUESTS must be a positive number")
 	}
 	mb, err := strconv.Atoi(envOr("LAMBDASCAN_EPHEMERAL_MB", "512"))
 	if err != nil || mb < 512 {

@@ -29,6 +29,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
 	"github.com/lambdascan/lambdascan/shared/config"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
 // Sources an image can come from.
@@ -39,19 +40,22 @@ const (
 )
 
 // Error is a named image error: reports and the workflow use Name.
-type Error struct{ Name, Msg string }
+type Error struct {
+	Name schema.ErrorName
+	Msg  string
+}
 
 func (e *Error) Error() string     { return e.Msg }
-func (e *Error) ErrorName() string { return e.Name }
+func (e *Error) ErrorName() string { return string(e.Name) }
 
 // Named errors (match with errors.Is).
 var (
-	ErrNotFound     = &Error{"ImageNotFound", "image not found"}
-	ErrUnauthorized = &Error{"RegistryUnauthorized", "registry refused the credentials"}
-	ErrNoPlatform   = &Error{"NoMatchingPlatform", "image index has no manifest for the platform"}
-	ErrBadReference = &Error{"BadImageReference", "not an image reference, tarball or OCI layout"}
-	ErrUnreachable  = &Error{"RegistryUnreachable", "registry unreachable"}
-	ErrRegistryTLS  = &Error{"RegistryTLSError", "TLS with the registry failed"}
+	ErrNotFound     = &Error{schema.ErrImageNotFound, "image not found"}
+	ErrUnauthorized = &Error{schema.ErrRegistryUnauthorized, "registry refused the credentials"}
+	ErrNoPlatform   = &Error{schema.ErrNoMatchingPlatform, "image index has no manifest for the platform"}
+	ErrBadReference = &Error{schema.ErrBadImageReference, "not an image reference, tarball or OCI layout"}
+	ErrUnreachable  = &Error{schema.ErrRegistryUnreachable, "registry unreachable"}
+	ErrRegistryTLS  = &Error{schema.ErrRegistryTLS, "TLS with the registry failed"}
 )
 
 // Options say how to reach a registry and which platform to pick.

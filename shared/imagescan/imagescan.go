@@ -36,6 +36,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/image"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 	"github.com/lambdascan/lambdascan/shared/scan"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
@@ -143,7 +144,7 @@ func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) 
 
 // ErrImageUnreadable: the image's manifest, config or layer list could not
 // be read at all (a damaged layer inside is a partial result instead).
-var ErrImageUnreadable = &image.Error{Name: "ImageUnreadable", Msg: "image unreadable"}
+var ErrImageUnreadable = &image.Error{Name: schema.ErrImageUnreadable, Msg: "image unreadable"}
 
 // osExtractors add OS package databases to the language extractors:
 // Debian/Ubuntu, Alpine, and Amazon Linux/RHEL (rpm; pure-Go SQLite).

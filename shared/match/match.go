@@ -114,9 +114,11 @@ func Packages(db Lookuper, pkgs []inventory.Package) ([]Finding, []Skip, error) 
 			if !hit {
 				continue
 			}
+			kev, epss := exploitOf(adv)
 			out = append(out, Finding{
 				ID: adv.ID, Aliases: adv.Aliases, Summary: adv.Summary, URL: adv.URL,
 				Severity: severityOf(adv, aff), FixedVersion: fixed, Package: p,
+				KEV: kev, EPSS: epss,
 			})
 		}
 	}
@@ -124,12 +126,23 @@ func Packages(db Lookuper, pkgs []inventory.Package) ([]Finding, []Skip, error) 
 	return out, skips, nil
 }
 
-// Sort orders findings by severity (highest first), then score, package, id.
+// Sort orders findings by risk: known exploited (KEV) first, then Go
+// reachability (symbol, package, module, then unknown or none), then
+// severity, then EPSS score, then CVSS score; package and id break ties.
 func Sort(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
+		if ka, kb := a.KEV != nil, b.KEV != nil; ka != kb {
+			return ka
+		}
+		if ra, rb := ReachRank(a.Reachability), ReachRank(b.Reachability); ra != rb {
+			return ra > rb
+		}
 		if ra, rb := Rank(a.Severity.Level), Rank(b.Severity.Level); ra != rb {
 			return ra > rb
+		}
+		if ea, eb := epssScore(a.EPSS), epssScore(b.EPSS); ea != eb {
+			return ea > eb
 		}
 		if a.Severity.Score != b.Severity.Score {
 			return a.Severity.Score > b.Severity.Score
@@ -142,6 +155,30 @@ func Sort(fs []Finding) {
 		}
 		return a.ID < b.ID
 	})
+}
+
+// ReachRank orders reachability: symbol 3, package 2, module 1, unknown
+// (or none: not a Go finding) 0.
+func ReachRank(r *Reachability) int {
+	if r == nil {
+		return 0
+	}
+	switch r.Level {
+	case ReachSymbol:
+		return 3
+	case ReachPackage:
+		return 2
+	case ReachModule:
+		return 1
+	}
+	return 0
+}
+
+func epssScore(e *EPSS) float64 {
+	if e == nil {
+		return -1
+	}
+	return e.Score
 }
 
 // Affects reports whether the advisory affects package p at parsed version v,

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lambdascan/lambdascan/shared/feeds"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
@@ -22,7 +24,26 @@ import (
 func index(t *testing.T, advs ...vulndb.Advisory) *vulndb.DB {
 	t.Helper()
 	dir := t.TempDir()
+	// The feeds' facts of a.CVEs go in as a feed set the build attaches
+	// through the CVE aliases, as db build --from does.
+	fset := feeds.NewSet()
 	for i, a := range advs {
+		for _, c := range a.CVEs {
+			if !slices.Contains(a.Aliases, c.ID) {
+				a.Aliases = append(a.Aliases, c.ID)
+			}
+			if c.NVD != nil {
+				fset.AddNVD(map[string]feeds.NVDRecord{c.ID: {LastModified: "2024-01-01", Metric: c.NVD}}, "2024-01-01", "test")
+			}
+			if c.KEV != nil {
+				fset.KEV[c.ID] = *c.KEV
+				fset.Info[feeds.KEV] = feeds.Info{Count: len(fset.KEV)}
+			}
+			if c.EPSS != nil {
+				fset.EPSS[c.ID] = *c.EPSS
+				fset.Info[feeds.EPSS] = feeds.Info{Count: len(fset.EPSS)}
+			}
+		}
 		type pkg struct {
 			Ecosystem string `json:"ecosystem"`
 			Name      string `json:"name"`
@@ -49,7 +70,7 @@ func index(t *testing.T, advs ...vulndb.Advisory) *vulndb.DB {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, eco, fmt.Sprintf("%d.json", i)), b, 0o644))
 	}
 	var buf bytes.Buffer
-	_, err := vulndb.Build(context.Background(), vulndb.BuildOptions{Sources: []string{dir}}, &buf)
+	_, err := vulndb.Build(context.Background(), vulndb.BuildOptions{Sources: []string{dir}, Feeds: fset}, &buf)
 	require.NoError(t, err)
 	db, err := vulndb.OpenReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
 	require.NoError(t, err)
@@ -135,20 +156,29 @@ func matchOne(t *testing.T, adv vulndb.Advisory, p inventory.Package) (result, [
 
 func TestSeverity(t *testing.T) {
 	tests := []struct {
-		name  string
-		adv   vulndb.Advisory
-		level string
-		score float64
+		name   string
+		adv    vulndb.Advisory
+		level  string
+		score  float64
+		source string
 	}{
-		{"CVSS 3.1 critical", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}, "critical", 9.8},
-		{"CVSS 3.1 high", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H"}}}, "high", 7.4},
-		{"CVSS 3.0", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"}}}, "medium", 6.1},
-		{"CVSS 4.0", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V4", Score: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}}}, "critical", 9.3},
-		{"v3 preferred over v4", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V4", Score: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}, {Type: "CVSS_V3", Score: "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"}}}, "high", 7.2},
-		{"CVSS 2", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V2", Score: "AV:N/AC:L/Au:N/C:P/I:P/A:P"}}}, "high", 7.5},
-		{"GitHub rating only", vulndb.Advisory{GHSeverity: "MODERATE"}, "medium", 0},
-		{"broken vector falls back", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/garbage"}}, GHSeverity: "LOW"}, "low", 0},
-		{"nothing known", vulndb.Advisory{}, "unknown", 0},
+		{"CVSS 3.1 critical", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}, "critical", 9.8, "osv"},
+		{"CVSS 3.1 high", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H"}}}, "high", 7.4, "osv"},
+		{"CVSS 3.0", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.0/AV:N/AC:L/PR:N/UI:R/S:C/C:L/I:L/A:N"}}}, "medium", 6.1, "osv"},
+		{"CVSS 4.0", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V4", Score: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}}}, "critical", 9.3, "osv"},
+		{"v4 preferred over v3", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H"}, {Type: "CVSS_V4", Score: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"}}}, "critical", 9.3, "osv"},
+		{"CVSS 2", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V2", Score: "AV:N/AC:L/Au:N/C:P/I:P/A:P"}}}, "high", 7.5, "osv"},
+		{"GitHub rating only", vulndb.Advisory{GHSeverity: "MODERATE"}, "medium", 0, "ghsa"},
+		{"broken vector falls back", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/garbage"}}, GHSeverity: "LOW"}, "low", 0, "ghsa"},
+		{"GitHub rating before NVD", vulndb.Advisory{GHSeverity: "LOW", CVEs: []vulndb.CVEFacts{nvd("CVE-2020-1", "3.1", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H")}}, "low", 0, "ghsa"},
+		{"NVD of the CVE alias", vulndb.Advisory{CVEs: []vulndb.CVEFacts{nvd("CVE-2020-1", "3.1", "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H")}}, "high", 7.4, "nvd:CVE-2020-1"},
+		{"highest of two CVE aliases", vulndb.Advisory{CVEs: []vulndb.CVEFacts{
+			nvd("CVE-2020-1", "3.1", "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H"),
+			nvd("CVE-2020-2", "2.0", "AV:N/AC:L/Au:N/C:C/I:C/A:C")}}, "critical", 10, "nvd:CVE-2020-2"},
+		{"record CVSS before NVD", vulndb.Advisory{Severity: []vulndb.Severity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H"}},
+			CVEs: []vulndb.CVEFacts{nvd("CVE-2020-1", "2.0", "AV:N/AC:L/Au:N/C:C/I:C/A:C")}}, "high", 7.4, "osv"},
+		{"KEV alone rates nothing", vulndb.Advisory{CVEs: []vulndb.CVEFacts{{ID: "CVE-2020-1", CVE: feeds.CVE{KEV: &feeds.KEVEntry{DateAdded: "2024-01-01"}}}}}, "unknown", 0, ""},
+		{"nothing known", vulndb.Advisory{}, "unknown", 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -159,6 +189,7 @@ func TestSeverity(t *testing.T) {
 			require.Len(t, fs, 1)
 			assert.Equal(t, tc.level, fs[0].Severity.Level)
 			assert.InDelta(t, tc.score, fs[0].Severity.Score, 0.001)
+			assert.Equal(t, tc.source, fs[0].Severity.Source)
 		})
 	}
 }
@@ -196,4 +227,42 @@ func TestVersionsListSpelling(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, want, got.hit, v)
 	}
+}
+
+func nvd(id, version, vector string) vulndb.CVEFacts {
+	return vulndb.CVEFacts{ID: id, CVE: feeds.CVE{NVD: &feeds.Metric{Version: version, Vector: vector, By: "nvd"}}}
+}
+
+func TestKEVAndEPSSOnFindings(t *testing.T) {
+	adv := vulndb.Advisory{ID: "GO-TEST", Aliases: []string{"CVE-2020-1", "CVE-2020-2"}, CVEs: []vulndb.CVEFacts{
+		{ID: "CVE-2020-1", CVE: feeds.CVE{KEV: &feeds.KEVEntry{DateAdded: "2024-03-01", DueDate: "2024-03-22", KnownRansomware: true}, EPSS: &feeds.EPSSScore{Score: 0.2, Percentile: 0.9, Date: "2026-11-01"}}},
+		{ID: "CVE-2020-2", CVE: feeds.CVE{EPSS: &feeds.EPSSScore{Score: 0.7, Percentile: 0.99, Date: "2026-11-01"}}},
+	}, Affected: []vulndb.Affected{{Ecosystem: "Go", Name: "example.com/m", Ranges: []vulndb.Range{rng("SEMVER", ev("i", "0"))}}}}
+	_, fs, _, err := matchOne(t, adv, inventory.Package{Ecosystem: "Go", Name: "example.com/m", Version: "1.0.0"})
+	require.NoError(t, err)
+	require.Len(t, fs, 1)
+	assert.Equal(t, &match.KEV{DateAdded: "2024-03-01", DueDate: "2024-03-22", KnownRansomware: true}, fs[0].KEV)
+	// The highest EPSS among the CVE ids.
+	assert.Equal(t, &match.EPSS{Score: 0.7, Percentile: 0.99, Date: "2026-11-01"}, fs[0].EPSS)
+}
+
+func TestRiskOrder(t *testing.T) {
+	sev := func(l string, s float64) match.Severity { return match.Severity{Level: l, Score: s} }
+	reach := func(l string) *match.Reachability { return &match.Reachability{Level: l} }
+	fs := []match.Finding{
+		{ID: "crit-npm", Severity: sev("critical", 9.8)},
+		{ID: "low-kev", Severity: sev("low", 2), KEV: &match.KEV{DateAdded: "2024-01-01"}},
+		{ID: "unknown-symbol", Severity: sev("unknown", 0), Reachability: reach(match.ReachSymbol)},
+		{ID: "high-module", Severity: sev("high", 7.5), Reachability: reach(match.ReachModule)},
+		{ID: "high-package", Severity: sev("high", 7.5), Reachability: reach(match.ReachPackage)},
+		{ID: "high-unknown-reach", Severity: sev("high", 7.5), Reachability: reach(match.ReachUnknown)},
+		{ID: "high-epss", Severity: sev("high", 7.0), EPSS: &match.EPSS{Score: 0.5}},
+		{ID: "high-9", Severity: sev("high", 8.9)},
+	}
+	match.Sort(fs)
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.ID)
+	}
+	assert.Equal(t, []string{"low-kev", "unknown-symbol", "high-package", "high-module", "crit-npm", "high-epss", "high-9", "high-unknown-reach"}, ids)
 }

@@ -9,38 +9,24 @@ import (
 	gocvss31 "github.com/pandatix/go-cvss/31"
 	gocvss40 "github.com/pandatix/go-cvss/40"
 
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
-// Severity levels, lowest to highest. Unknown sorts below Low: a record
-// without a vector or rating (most Go vulndb records) is not guessed at.
+// Severity levels, lowest to highest (the report schema's).
 const (
-	LevelUnknown  = "unknown"
-	LevelLow      = "low"
-	LevelMedium   = "medium"
-	LevelHigh     = "high"
-	LevelCritical = "critical"
+	LevelUnknown  = schema.LevelUnknown
+	LevelLow      = schema.LevelLow
+	LevelMedium   = schema.LevelMedium
+	LevelHigh     = schema.LevelHigh
+	LevelCritical = schema.LevelCritical
 )
 
 // Levels lists the levels from highest to lowest.
-var Levels = []string{LevelCritical, LevelHigh, LevelMedium, LevelLow, LevelUnknown}
+var Levels = schema.Levels
 
 // Rank orders levels: critical 4 … low 1, unknown 0, anything else -1.
-func Rank(level string) int {
-	switch level {
-	case LevelCritical:
-		return 4
-	case LevelHigh:
-		return 3
-	case LevelMedium:
-		return 2
-	case LevelLow:
-		return 1
-	case LevelUnknown:
-		return 0
-	}
-	return -1
-}
+func Rank(level string) int { return schema.Rank(level) }
 
 // Severity is a finding's rating.
 type Severity struct {
@@ -53,34 +39,87 @@ type Severity struct {
 	Source string `json:"source,omitempty"`
 }
 
-// severityOf picks the rating: a CVSS v3 vector first (what most tools and
-// NVD show), then v4, then v2, then GitHub's database_specific rating.
+// Sources of a rating (Severity.Source); an NVD rating names its CVE:
+// "nvd:CVE-2024-1234".
+const (
+	SourceOSV  = "osv"
+	SourceGHSA = "ghsa"
+	SourceNVD  = "nvd:"
+)
+
+// severityOf takes the first rating that exists: the record's own CVSS
+// (v4.0, then v3.x, then v2), GitHub's rating, the NVD metric of one of the
+// record's CVE ids (the highest, when several have one), else unknown.
 func severityOf(adv vulndb.Advisory, aff *vulndb.Affected) Severity {
 	vectors := append([]vulndb.Severity(nil), adv.Severity...)
 	if aff != nil {
 		vectors = append(vectors, aff.Severity...)
 	}
-	for _, want := range []string{"CVSS_V3", "CVSS_V4", "CVSS_V2"} {
+	for _, want := range []string{"CVSS_V4", "CVSS_V3", "CVSS_V2"} {
 		for _, s := range vectors {
 			if s.Type != want {
 				continue
 			}
 			if score, ok := BaseScore(s.Score); ok {
-				return Severity{Level: levelOfScore(score), Score: score, Type: s.Type, Vector: s.Score}
+				return Severity{Level: levelOfScore(score), Score: score, Type: s.Type, Vector: s.Score, Source: SourceOSV}
 			}
 		}
 	}
+	gh := Severity{Type: "GHSA", Source: SourceGHSA}
 	switch strings.ToUpper(adv.GHSeverity) {
 	case "CRITICAL":
-		return Severity{Level: LevelCritical, Type: "GHSA"}
+		gh.Level = LevelCritical
 	case "HIGH":
-		return Severity{Level: LevelHigh, Type: "GHSA"}
+		gh.Level = LevelHigh
 	case "MODERATE", "MEDIUM":
-		return Severity{Level: LevelMedium, Type: "GHSA"}
+		gh.Level = LevelMedium
 	case "LOW":
-		return Severity{Level: LevelLow, Type: "GHSA"}
+		gh.Level = LevelLow
 	}
-	return Severity{Level: LevelUnknown}
+	if gh.Level != "" {
+		return gh
+	}
+	best := Severity{Level: LevelUnknown}
+	for _, c := range adv.CVEs {
+		if c.NVD == nil {
+			continue
+		}
+		score, ok := BaseScore(c.NVD.Vector)
+		if !ok {
+			score = c.NVD.Score // a vector our parser refuses: NVD's own score
+		}
+		if best.Level != LevelUnknown && score <= best.Score {
+			continue
+		}
+		best = Severity{Level: levelOfScore(score), Score: score, Type: cvssType(c.NVD.Version), Vector: c.NVD.Vector, Source: SourceNVD + c.ID}
+	}
+	return best
+}
+
+func cvssType(version string) string {
+	switch {
+	case strings.HasPrefix(version, "4"):
+		return "CVSS_V4"
+	case strings.HasPrefix(version, "3"):
+		return "CVSS_V3"
+	}
+	return "CVSS_V2"
+}
+
+// exploitOf returns the KEV entry of any of the record's CVE ids (the
+// earliest listed) and the highest EPSS score among them.
+func exploitOf(adv vulndb.Advisory) (*KEV, *EPSS) {
+	var kev *KEV
+	var epss *EPSS
+	for _, c := range adv.CVEs {
+		if c.KEV != nil && (kev == nil || c.KEV.DateAdded < kev.DateAdded) {
+			kev = &KEV{DateAdded: c.KEV.DateAdded, DueDate: c.KEV.DueDate, KnownRansomware: c.KEV.KnownRansomware}
+		}
+		if c.EPSS != nil && (epss == nil || c.EPSS.Score > epss.Score) {
+			epss = &EPSS{Score: c.EPSS.Score, Percentile: c.EPSS.Percentile, Date: c.EPSS.Date}
+		}
+	}
+	return kev, epss
 }
 
 // BaseScore computes the CVSS base score of a vector (v2, v3.0, v3.1, v4.0).

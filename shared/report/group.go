@@ -10,6 +10,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/ecosystem"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
 // PackageFindings is one package and the findings on it: the unit the table
@@ -213,7 +214,7 @@ func OriginText(o inventory.Origin) string {
 // packages all sit in the /opt layout was read as a layer zip.
 func (r *Report) Describe() string {
 	t := r.Target
-	if t.Kind == "zip" && len(t.Layers) == 0 && len(r.Packages) > 0 {
+	if t.Kind == schema.KindZip && len(t.Layers) == 0 && len(r.Packages) > 0 {
 		layer := true
 		for _, p := range r.Packages {
 			layer = layer && p.Origin.Kind == inventory.OriginLayer
@@ -222,12 +223,12 @@ func (r *Report) Describe() string {
 			return "layer zip " + t.Path
 		}
 	}
-	return t.Describe()
+	return DescribeTarget(t)
 }
 
-// Describe says what was read: "zip app.zip + 1 layer zip", "function
+// DescribeTarget says what was read: "zip app.zip + 1 layer zip", "function
 // arn:… (zip, 2 layers)", "image python:3.12 (linux/amd64)".
-func (t Target) Describe() string {
+func DescribeTarget(t Target) string {
 	layers := func() string {
 		if len(t.Layers) == 0 {
 			return ""
@@ -259,17 +260,17 @@ func (t Target) Describe() string {
 		return s
 	}
 	switch t.Kind {
-	case "function":
+	case schema.KindFunction:
 		if t.Image != nil {
 			return "function " + t.FunctionARN + ", image " + img()
 		}
 		return "function " + t.FunctionARN + " (zip" + layers() + ")"
-	case "image":
+	case schema.KindImage:
 		if t.Image != nil && t.Image.Ref != "" {
 			return "image " + img()
 		}
 		return "image " + t.Path
-	case "layer":
+	case schema.KindLayer:
 		if t.Path != "" {
 			return "layer zip " + t.Path + layers()
 		}
@@ -283,10 +284,10 @@ func (t Target) Describe() string {
 			return "layer zip " + t.Layers[0].ARN
 		}
 		return strings.TrimPrefix(layers(), " + ")
-	case "directory":
+	case schema.KindDirectory:
 		return "directory " + t.Path + layers()
 	case "":
 		return t.Path
 	}
-	return t.Kind + " " + t.Path + layers()
+	return string(t.Kind) + " " + t.Path + layers()
 }

@@ -23,13 +23,16 @@ func WriteSARIF(w io.Writer, r *Report) error {
 	for _, f := range r.Findings {
 		if !seen[f.ID] {
 			seen[f.ID] = true
+			props := sarif.Properties{"tags": []string{"security", "vulnerability", f.Package.Ecosystem}}
+			// No number is made up for an unknown severity: without
+			// security-severity, code scanning goes by the level (warning).
+			if f.Severity.Level != match.LevelUnknown {
+				props["security-severity"] = fmt.Sprintf("%.1f", scoreOrLevel(f.Severity))
+			}
 			rule := run.AddRule(f.ID).
 				WithShortDescription(sarif.NewMultiformatMessageString(nonEmpty(f.Summary, f.ID))).
 				WithHelpURI(f.URL).
-				WithProperties(sarif.Properties{
-					"security-severity": fmt.Sprintf("%.1f", scoreOrLevel(f.Severity)),
-					"tags":              []string{"security", "vulnerability", f.Package.Ecosystem},
-				})
+				WithProperties(props)
 			rule.WithFullDescription(sarif.NewMultiformatMessageString(strings.Join(append([]string{f.ID}, f.Aliases...), ", ")))
 		}
 		msg := fmt.Sprintf("%s %s@%s is affected by %s", f.Package.Ecosystem, f.Package.Name, f.Package.Version, f.ID)
@@ -50,11 +53,12 @@ func WriteSARIF(w io.Writer, r *Report) error {
 	return doc.PrettyWrite(w)
 }
 
+// sarifLevel: unknown is a warning, never the quieter note of low.
 func sarifLevel(level string) string {
 	switch level {
 	case match.LevelCritical, match.LevelHigh:
 		return "error"
-	case match.LevelMedium:
+	case match.LevelMedium, match.LevelUnknown:
 		return "warning"
 	}
 	return "note"

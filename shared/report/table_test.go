@@ -19,7 +19,7 @@ import (
 func goBinary() *report.Report {
 	stdlib := inventory.Package{Ecosystem: "Go", Name: "stdlib", Version: "1.20.14", Paths: []string{"/var/task/bootstrap"}, Origin: inventory.Origin{Kind: "function"}}
 	xnet := inventory.Package{Ecosystem: "Go", Name: "golang.org/x/net", Version: "0.0.0-20210226172049-e18ecbb05110", Paths: []string{"/var/task/bootstrap"}, Origin: inventory.Origin{Kind: "function"}}
-	r := &report.Report{Schema: report.SchemaVersion, Target: report.Target{Kind: "zip", Path: "go.zip"}, Status: report.StatusComplete,
+	r := &report.Report{Header: report.Header{Schema: report.SchemaVersion, Target: report.Target{Kind: "zip", Path: "go.zip"}, Status: report.StatusComplete},
 		Packages: []inventory.Package{stdlib, xnet}}
 	for i := 0; i < 70; i++ {
 		f := match.Finding{ID: fmt.Sprintf("GO-2024-%04d", 2000+i), Aliases: []string{fmt.Sprintf("CVE-2024-%05d", 10000+i)},
@@ -88,7 +88,7 @@ func TestTableQuiet(t *testing.T) {
 }
 
 func TestLayerZipAloneIsNamed(t *testing.T) {
-	r := &report.Report{Target: report.Target{Kind: "zip", Path: "layer.zip"},
+	r := &report.Report{Header: report.Header{Target: report.Target{Kind: "zip", Path: "layer.zip"}},
 		Packages: []inventory.Package{{Name: "PyYAML", Origin: inventory.Origin{Kind: "layer", Layer: "layer.zip"}}}}
 	assert.Equal(t, "layer zip layer.zip", r.Describe())
 	r.Packages[0].Origin = inventory.Origin{Kind: "function"}
@@ -109,6 +109,6 @@ func TestTargetDescribe(t *testing.T) {
 		{report.Target{Kind: "function", FunctionARN: "arn:aws:lambda:eu-west-1:1:function:f", Layers: []report.Layer{{ARN: "arn:a"}, {ARN: "arn:b"}}}, "function arn:aws:lambda:eu-west-1:1:function:f (zip + 2 layers)"},
 		{report.Target{Kind: "function", FunctionARN: "arn:aws:lambda:eu-west-1:1:function:f", Image: &report.Image{Ref: "1.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abc"}}, "function arn:aws:lambda:eu-west-1:1:function:f, image 1.dkr.ecr.eu-west-1.amazonaws.com/app@sha256:abc"},
 	} {
-		assert.Equal(t, tc.want, tc.t.Describe())
+		assert.Equal(t, tc.want, report.DescribeTarget(tc.t))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,7 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lambdascan/lambdascan/shared/feeds"
 	"github.com/lambdascan/lambdascan/shared/inventory"
+	"github.com/lambdascan/lambdascan/shared/match"
 	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/scan"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
@@ -119,7 +122,19 @@ func TestAccuracyAgainstPeer(t *testing.T) {
 		t.Skipf("accuracy check skipped: %s not present (it runs whenever ../shared is beside the checkout)", corpus)
 	}
 	dbPath := filepath.Join(t.TempDir(), "osv.lsdb")
-	if _, err := vulndb.BuildFile(context.Background(), vulndb.BuildOptions{Sources: []string{filepath.Join(shared, "osv")}}, dbPath); err != nil {
+	// The NVD and KEV feeds of ../shared/feeds complete the ratings the OSV
+	// records lack (all Go ones); without the folder the figure says so.
+	sources := []string{filepath.Join(shared, "osv")}
+	if _, err := os.Stat(filepath.Join(shared, "feeds")); err == nil {
+		sources = append(sources, filepath.Join(shared, "feeds"))
+	}
+	fset := feeds.NewSet() // what the feeds know, to tell a data gap from a miss of ours
+	if len(sources) > 1 {
+		if _, err := fset.LoadDir(sources[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := vulndb.BuildFile(context.Background(), vulndb.BuildOptions{Sources: sources}, dbPath); err != nil {
 		t.Fatal(err)
 	}
 	db, err := vulndb.Open(dbPath)
@@ -135,6 +150,15 @@ func TestAccuracyAgainstPeer(t *testing.T) {
 	type tally struct{ peer, found int }
 	cls := &classes{dropped: map[string]int{}}
 	recall := map[string]*tally{}
+	// rated: findings per ecosystem, and how many have a known severity
+	// (and from which source).
+	type ratedTally struct {
+		all, known int
+		bySource   map[string]int
+		noMetric   int // a CVE alias, but no feed record with a CVSS metric
+		noCVE      int // no CVE alias at all
+	}
+	rated := map[string]*ratedTally{}
 	var extraLines, missLines []string
 	for _, ef := range expected {
 		name := strings.TrimSuffix(filepath.Base(ef), ".expected.json")
@@ -161,6 +185,37 @@ func TestAccuracyAgainstPeer(t *testing.T) {
 			// ours: "name@version" -> ids and aliases
 			ours := map[string]map[string]bool{}
 			for _, f := range r.Findings {
+				rt := rated[f.Package.Ecosystem]
+				if rt == nil {
+					rt = &ratedTally{bySource: map[string]int{}}
+					rated[f.Package.Ecosystem] = rt
+				}
+				rt.all++
+				src := f.Severity.Source
+				if strings.HasPrefix(src, match.SourceNVD) {
+					src = "nvd"
+				}
+				if f.Severity.Level != match.LevelUnknown {
+					rt.known++
+					rt.bySource[src]++
+				} else {
+					cves, rateable := 0, false
+					for _, a := range append([]string{f.ID}, f.Aliases...) {
+						if strings.HasPrefix(a, "CVE-") {
+							cves++
+							c, _ := fset.Lookup(a)
+							rateable = rateable || c.NVD != nil
+						}
+					}
+					switch {
+					case rateable:
+						t.Errorf("%s %s@%s: unknown severity though NVD data rates one of its CVEs", f.ID, f.Package.Name, f.Package.Version)
+					case cves == 0:
+						rt.noCVE++
+					default:
+						rt.noMetric++
+					}
+				}
 				k := strings.ToLower(f.Package.Name) + "@" + f.Package.Version
 				if ours[k] == nil {
 					ours[k] = map[string]bool{}
@@ -232,6 +287,23 @@ func TestAccuracyAgainstPeer(t *testing.T) {
 	for _, e := range ecos {
 		tl := recall[e]
 		fmt.Printf("  %-10s %4d / %4d  (%.1f%%)\n", e, tl.found, tl.peer, 100*float64(tl.found)/float64(max(tl.peer, 1)))
+	}
+	fmt.Printf("accuracy: findings with a known severity per ecosystem (feeds: %s)\n", strings.Join(sources[1:], ", "))
+	for _, e := range slices.Sorted(maps.Keys(rated)) {
+		rt := rated[e]
+		var srcs []string
+		for _, s := range slices.Sorted(maps.Keys(rt.bySource)) {
+			srcs = append(srcs, fmt.Sprintf("%s %d", s, rt.bySource[s]))
+		}
+		fmt.Printf("  %-10s %4d / %4d  (%.1f%%)  from %s; unknown: %d whose CVE has no CVSS metric in the feeds, %d without a CVE id\n",
+			e, rt.known, rt.all, 100*float64(rt.known)/float64(max(rt.all, 1)), strings.Join(srcs, ", "), rt.noMetric, rt.noCVE)
+	}
+	if rt := rated["Go"]; rt != nil && len(sources) > 1 {
+		goal := "met"
+		if float64(rt.known) < 0.9*float64(rt.all) {
+			goal = "NOT met: every finding the data can rate is rated; the rest have no CVSS anywhere in it"
+		}
+		fmt.Printf("accuracy: goal >= 90%% of Go findings with a known severity: %s\n", goal)
 	}
 	fmt.Printf("accuracy: %d extra findings of ours, each explained:\n", len(extraLines))
 	for _, l := range extraLines {

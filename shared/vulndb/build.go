@@ -17,6 +17,7 @@ import (
 
 	"github.com/lambdascan/lambdascan/shared/archive"
 	"github.com/lambdascan/lambdascan/shared/ecosystem"
+	"github.com/lambdascan/lambdascan/shared/feeds"
 )
 
 // DefaultEcosystems are the OSV ecosystems the inventory produces.
@@ -39,6 +40,9 @@ type BuildOptions struct {
 	// MaxDownloadBytes caps one all.zip download (default 2 GiB).
 	MaxDownloadBytes int64
 	Now              func() time.Time
+	// Feeds already loaded (the mirror's); the nvd/, kev/ and epss/ folders
+	// of local Sources are added to them.
+	Feeds *feeds.Set
 }
 
 // BuildFile builds an index and writes it to out atomically.
@@ -73,7 +77,16 @@ func Build(ctx context.Context, opt BuildOptions, w io.Writer) (Info, error) {
 	info := Info{BuiltAt: now().UTC().Truncate(time.Second), Ecosystems: map[string]EcosystemInfo{}}
 	in := &ingest{groups: map[string][]Advisory{}, seen: map[string]int{}, info: &info}
 	found := 0
+	fset := feeds.NewSet()
+	if opt.Feeds != nil {
+		fset = opt.Feeds
+	}
 	for _, src := range opt.Sources {
+		if !isURL(src) {
+			if _, err := fset.LoadDir(src); err != nil {
+				return info, fmt.Errorf("vulndb: feeds in %s: %w", src, err)
+			}
+		}
 		ecos, err := ecosystemsOf(src, opt.Ecosystems)
 		if err != nil {
 			return info, err
@@ -126,6 +139,10 @@ func Build(ctx context.Context, opt BuildOptions, w io.Writer) (Info, error) {
 			return info, fmt.Errorf("%w for ecosystem %q in %s", ErrNoData, e, strings.Join(opt.Sources, ", "))
 		}
 	}
+	if !fset.Empty() {
+		info.Feeds = fset.Info
+		attachFeeds(in.groups, fset)
+	}
 	for k := range in.groups {
 		eco, _, _ := strings.Cut(k, "\x00")
 		ei := info.Ecosystems[eco]
@@ -156,7 +173,7 @@ func ecosystemsOf(src string, want []string) ([]string, error) {
 	}
 	var out []string
 	for _, e := range ents {
-		if !e.IsDir() {
+		if !e.IsDir() || feeds.IsFeedDir(e.Name()) {
 			continue
 		}
 		loose, _ := filepath.Glob(filepath.Join(src, e.Name(), "*.json"))
@@ -299,4 +316,23 @@ func (in *ingest) add(data []byte) bool {
 		in.groups[r.key] = append(in.groups[r.key], r.adv)
 	}
 	return true
+}
+
+// attachFeeds gives every advisory the feeds' facts about its CVE ids, so
+// matching needs no second lookup.
+func attachFeeds(groups map[string][]Advisory, fs *feeds.Set) {
+	for _, advs := range groups {
+		for i := range advs {
+			a := &advs[i]
+			a.CVEs = nil
+			for _, id := range append([]string{a.ID}, a.Aliases...) {
+				if !strings.HasPrefix(strings.ToUpper(id), "CVE-") {
+					continue
+				}
+				if c, ok := fs.Lookup(id); ok {
+					a.CVEs = append(a.CVEs, CVEFacts{ID: strings.ToUpper(id), CVE: c})
+				}
+			}
+		}
+	}
 }

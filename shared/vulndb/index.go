@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/lambdascan/lambdascan/shared/ecosystem"
+	"github.com/lambdascan/lambdascan/shared/feeds"
 )
 
 // File layout (all integers little-endian):
@@ -54,7 +55,10 @@ type Info struct {
 	Ecosystems  map[string]EcosystemInfo `json:"ecosystems"`
 	Keys        int                      `json:"keys"`
 	Skipped     SkipCounts               `json:"skipped"`
-	BlobLen     int64                    `json:"blob_len"` // the table and blob sections follow the header
+	// Feeds: NVD, KEV and EPSS as ingested (date, count, and the error of a
+	// failed refresh whose previous data was kept).
+	Feeds   map[string]feeds.Info `json:"feeds,omitempty"`
+	BlobLen int64                 `json:"blob_len"` // the table and blob sections follow the header
 }
 
 // EcosystemInfo counts what one ecosystem contributed.

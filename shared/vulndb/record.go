@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lambdascan/lambdascan/shared/ecosystem"
+	"github.com/lambdascan/lambdascan/shared/feeds"
 )
 
 // Advisory is what we keep of an OSV record: the facts matching and reports
@@ -24,6 +25,15 @@ type Advisory struct {
 	URL        string     `json:"url,omitempty"`
 	Modified   string     `json:"modified,omitempty"`
 	Affected   []Affected `json:"affected"`
+	// CVEs: what the NVD, KEV and EPSS feeds say about the record's CVE
+	// ids (its own id and aliases), for those they know.
+	CVEs []CVEFacts `json:"cves,omitempty"`
+}
+
+// CVEFacts are the feeds' facts about one CVE id of an advisory.
+type CVEFacts struct {
+	ID string `json:"id"`
+	feeds.CVE
 }
 
 // Severity is a scoring vector as OSV gives it (CVSS_V2, CVSS_V3, CVSS_V4).

@@ -19,6 +19,7 @@ import (
 
 	"github.com/lambdascan/lambdascan/shared/awsclient"
 	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/feeds"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
@@ -27,7 +28,7 @@ var ErrNoDB = errors.New("no vulnerability database published yet")
 
 // Store reads and writes the index in S3.
 type Store struct {
-	S3     *s3.Client
+	S3     awsclient.S3API
 	Bucket string
 	TmpDir string
 
@@ -127,4 +128,34 @@ func (s *Store) Open(ctx context.Context) (*vulndb.DB, error) {
 func isNotModified(err error) bool {
 	var re interface{ HTTPStatusCode() int }
 	return errors.As(err, &re) && re.HTTPStatusCode() == 304
+}
+
+// FeedsKey is where the mirror keeps the NVD, KEV and EPSS data and the
+// NVD sync position between runs.
+const FeedsKey = contract.VulnDBPrefix + "feeds/state.json.gz"
+
+// LoadFeeds reads the mirror's feed state; before the first run it is empty.
+func (s *Store) LoadFeeds(ctx context.Context) (*feeds.State, error) {
+	out, err := s.S3.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.Bucket, Key: aws.String(FeedsKey)})
+	if err != nil {
+		if awsclient.IsNotFound(err) {
+			return feeds.NewState(), nil
+		}
+		return nil, awsclient.Classify("read feed state", err)
+	}
+	defer out.Body.Close()
+	return feeds.DecodeState(out.Body)
+}
+
+// SaveFeeds stores the mirror's feed state.
+func (s *Store) SaveFeeds(ctx context.Context, st *feeds.State) error {
+	body, err := st.Bytes()
+	if err != nil {
+		return err
+	}
+	if _, err := s.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.Bucket, Key: aws.String(FeedsKey), Body: bytes.NewReader(body),
+		ContentType: aws.String("application/gzip")}); err != nil {
+		return awsclient.Classify("store feed state", err)
+	}
+	return nil
 }

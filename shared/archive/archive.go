@@ -14,7 +14,6 @@ import (
 	"math"
 	"os"
 	"path"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,7 +31,7 @@ var (
 	ErrUnsafePath     = errors.New("unsafe path in zip entry")
 	ErrSymlinkEntry   = errors.New("symlink entry not followed")
 	ErrTooManyEntries = errors.New("zip has too many entries")
-	ErrDuplicateEntry = errors.New("more than one zip entry for this path; only the first was read")
+	ErrDuplicateEntry = errors.New("more than one zip entry for this path; only the last was read, as unzip and Lambda leave it")
 )
 
 // Limits bound what reading one package may cost. Lambda itself caps a
@@ -144,15 +143,13 @@ func newFS(zr *zip.Reader, lim Limits) (*FS, error) {
 			continue
 		}
 		if _, dup := z.files[name]; dup {
-			// Two entries for one path: which one Lambda extracts last is not
-			// ours to guess, and a decoy first entry must not hide the second.
+			// Two entries for one path: unzip, and so Lambda's extraction,
+			// writes both in order and the last one stays on disk. Read that
+			// one, so a decoy first entry cannot hide it, and say so.
 			z.problem(name, ErrDuplicateEntry)
-			continue
 		}
 		z.files[name] = f
 		z.addDir(path.Dir(name))
-		parent := path.Dir(name)
-		z.dirs[parent] = append(z.dirs[parent], fileEntry{f: f, name: path.Base(name)})
 	}
 	if lim.DeclaredMaxBytes > 0 && declared > uint64(lim.DeclaredMaxBytes) {
 		return nil, fmt.Errorf("%w: declared uncompressed size %d exceeds %d", ErrZipBomb, declared, lim.DeclaredMaxBytes)
@@ -164,14 +161,11 @@ func newFS(zr *zip.Reader, lim Limits) (*FS, error) {
 			z.problem(name, ErrDuplicateEntry)
 		}
 	}
+	for name, f := range z.files {
+		parent := path.Dir(name)
+		z.dirs[parent] = append(z.dirs[parent], fileEntry{f: f, name: path.Base(name)})
+	}
 	for d, ents := range z.dirs {
-		ents = slices.DeleteFunc(ents, func(e fs.DirEntry) bool {
-			if e.IsDir() {
-				return false
-			}
-			_, isFile := z.files[path.Join(d, e.Name())]
-			return !isFile
-		})
 		sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
 		z.dirs[d] = ents
 	}
@@ -447,7 +441,7 @@ func (e fileEntry) Size() int64                { return int64(e.f.UncompressedSi
 func (e fileEntry) Mode() fs.FileMode          { return e.f.Mode() &^ fs.ModeType }
 func (e fileEntry) ModTime() time.Time         { return e.f.Modified }
 func (e fileEntry) IsDir() bool                { return false }
-func (e fileEntry) Sys() any                   { return nil }
+func (e fileEntry) Sys() any                   { return &e.f.FileHeader } // sizes as declared
 func (e fileEntry) Type() fs.FileMode          { return 0 }
 func (e fileEntry) Info() (fs.FileInfo, error) { return e, nil }
 

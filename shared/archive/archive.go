@@ -37,13 +37,16 @@ var (
 // Limits bound what reading one package may cost. Lambda itself caps a
 // function's unzipped code and layers at 250 MB, so the defaults sit above that.
 type Limits struct {
-	MaxEntries       int     // entries in the central directory
-	MaxEntryBytes    int64   // uncompressed bytes of one entry that we open
-	MaxTotalBytes    int64   // uncompressed bytes opened over the whole scan
-	MaxRatio         float64 // uncompressed/compressed for entries above RatioFloor
-	RatioFloorBytes  int64   // small entries may compress well legitimately
-	MaxNestingDepth  int     // archives inside archives (jars in jars, enforced by the jar extractor)
-	DeclaredMaxBytes int64   // sum of declared uncompressed sizes
+	MaxEntries      int     // entries in the central directory
+	MaxEntryBytes   int64   // uncompressed bytes of one entry that we open
+	MaxTotalBytes   int64   // uncompressed bytes opened over the whole scan
+	MaxRatio        float64 // uncompressed/compressed for entries above RatioFloor
+	RatioFloorBytes int64   // small entries may compress well legitimately
+	MaxNestingDepth int     // archives inside archives (jars in jars, enforced by the jar extractor)
+	// MaxNestedBytes: an archive inside an archive is inflated into memory
+	// (osv-scalibr's jar extractor does so); a larger one is zip_bomb_limit.
+	MaxNestedBytes   int64
+	DeclaredMaxBytes int64 // sum of declared uncompressed sizes
 	// SpillBytes: entries larger than this are inflated to an unlinked temp
 	// file in TempDir instead of memory (Go binaries, fat jars), keeping the
 	// scanner's memory flat; 0 keeps everything in memory.
@@ -60,6 +63,7 @@ func DefaultLimits() Limits {
 		MaxRatio:         200,
 		RatioFloorBytes:  1 << 20,
 		MaxNestingDepth:  4,
+		MaxNestedBytes:   64 << 20,
 		DeclaredMaxBytes: 4 << 30,
 		SpillBytes:       1 << 20,
 	}

@@ -75,6 +75,7 @@ func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder, extra ...Const
 		}},
 	}
 	out := make([]filesystem.Extractor, 0, len(constructors))
+	g := newGuard(fsys, lim, rec)
 	for _, c := range append(constructors[:len(constructors):len(constructors)], extra...) {
 		e, err := c(cfg)
 		if err != nil {
@@ -83,7 +84,7 @@ func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder, extra ...Const
 		if e.Name() == gobinary.Name || e.Name() == cargoauditable.Name {
 			e = binaryOnly{Extractor: e, fsys: fsys}
 		}
-		out = append(out, recording{Extractor: e, rec: rec})
+		out = append(out, recording{Extractor: guarded{Extractor: e, g: g}, rec: rec})
 	}
 	return append(out, recording{Extractor: pomProps{}, rec: rec}), nil
 }
@@ -110,7 +111,7 @@ type recording struct {
 func (w recording) Extract(ctx context.Context, in *filesystem.ScanInput) (inventory.Inventory, error) {
 	inv, err := w.Extractor.Extract(ctx, in)
 	if err != nil {
-		w.rec.add(Problem{Code: CodeExtractorError, Path: in.Path, Detail: w.Name() + ": " + err.Error()})
+		w.rec.add(Problem{Code: problemCode(err), Path: in.Path, Detail: w.Name() + ": " + err.Error()})
 	}
 	return inv, err
 }
@@ -147,6 +148,9 @@ func (x *Extraction) Problems(statuses []*plugin.Status) []Problem {
 func Unwrap(e filesystem.Extractor) (filesystem.Extractor, bool) {
 	if r, ok := e.(recording); ok {
 		e = r.Extractor
+	}
+	if g, ok := e.(guarded); ok {
+		e = g.Extractor
 	}
 	if b, ok := e.(binaryOnly); ok {
 		return b.Extractor, true

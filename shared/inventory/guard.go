@@ -1,0 +1,377 @@
+package inventory
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"debug/buildinfo"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"sync"
+
+	"github.com/google/osv-scalibr/extractor/filesystem"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/dotnet/depsjson"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/golang/gobinary"
+	javaarchive "github.com/google/osv-scalibr/extractor/filesystem/language/java/archive"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagejson"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/packagelockjson"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/javascript/yarnlock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/php/composerlock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/pipfilelock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/requirements"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/python/wheelegg"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/ruby/gemfilelock"
+	"github.com/google/osv-scalibr/extractor/filesystem/language/ruby/gemspec"
+	"github.com/google/osv-scalibr/inventory"
+	kflate "github.com/klauspost/compress/flate"
+
+	"github.com/lambdascan/lambdascan/shared/archive"
+)
+
+// guarded adds to an osv-scalibr v0.5.3 extractor what it leaves out, so no
+// file an extractor wanted goes unread without a named reason. Audit of the
+// extractors we link (errors logged or dropped instead of returned):
+//
+//   - every one refuses files over MaxFileSizeBytes in FileRequired and tells
+//     only a Stats collector, which we cannot hand to each extractor through
+//     its constructor: the refusal is recorded here (entry_too_large, or
+//     zip_bomb_limit when the declared size is a compression-ratio lie);
+//   - yarnlock and gemfilelock check bufio.Scanner.Err inside the scan loop,
+//     so bufio.ErrTooLong (a line over 64 KiB) ends the file silently;
+//     requirements, gemspec and wheelegg return or log it without the line:
+//     lineBased extractors get a reader that finds the line;
+//   - gobinary logs buildinfo.Read errors and returns nothing: a file with Go
+//     build-info magic that does not parse is an extractor_error here;
+//   - depsjson returns nothing for a .deps.json that is not JSON, and
+//     packagejson for one without name and version: malformed JSON metadata
+//     is an extractor_error here (the JSON lockfile extractors return theirs);
+//   - the jar extractor inflates nested archives into memory with only a
+//     per-jar byte count: nested archives share the scan's inflated-bytes
+//     budget and the ratio check here, at every level (checkNested).
+//
+// Upstream fixes would make these checks redundant, not wrong.
+type guarded struct {
+	filesystem.Extractor
+	g *guard
+}
+
+// guard is one scan's shared state: the recorder, the limits and the bytes
+// inflated inside nested archives.
+type guard struct {
+	rec     *recorder
+	lim     archive.Limits
+	zfs     *archive.FS // nil for directories and images
+	mu      sync.Mutex
+	refused map[string]bool
+	nested  int64
+}
+
+func newGuard(fsys fs.FS, lim archive.Limits, rec *recorder) *guard {
+	g := &guard{rec: rec, lim: lim, refused: map[string]bool{}}
+	g.zfs, _ = fsys.(*archive.FS)
+	return g
+}
+
+// codedError is an extractor failure that carries its own problem code
+// (recording uses it instead of extractor_error).
+type codedError struct {
+	code string
+	err  error
+}
+
+func (c *codedError) Error() string { return c.err.Error() }
+func (c *codedError) Unwrap() error { return c.err }
+
+// problemCode is the code an extractor error is recorded with.
+func problemCode(err error) string {
+	var c *codedError
+	if errors.As(err, &c) {
+		return c.code
+	}
+	return CodeExtractorError
+}
+
+// sizedAPI is a file as FileRequired sees it, with another size.
+type sizedAPI struct {
+	filesystem.FileAPI
+	size int64
+}
+
+func (s sizedAPI) Stat() (fs.FileInfo, error) {
+	info, err := s.FileAPI.Stat()
+	if err != nil {
+		return nil, err
+	}
+	return sized{info, s.size}, nil
+}
+
+type sized struct {
+	fs.FileInfo
+	size int64
+}
+
+func (s sized) Size() int64 { return s.size }
+
+func (w guarded) FileRequired(api filesystem.FileAPI) bool {
+	if w.Extractor.FileRequired(api) {
+		return true
+	}
+	max := w.g.lim.MaxEntryBytes
+	if max <= 0 {
+		return false
+	}
+	info, err := api.Stat()
+	if err != nil || info.Size() <= max {
+		return false
+	}
+	// Turned down: was it the size alone?
+	if w.Extractor.FileRequired(sizedAPI{api, 0}) {
+		w.g.refuse(api.Path(), info)
+	}
+	return false
+}
+
+// refuse records, once per path, a file an extractor wanted but did not
+// read because of its size.
+func (g *guard) refuse(p string, info fs.FileInfo) {
+	g.mu.Lock()
+	seen := g.refused[p]
+	g.refused[p] = true
+	g.mu.Unlock()
+	if seen {
+		return
+	}
+	code, detail := CodeEntryTooLarge, fmt.Sprintf("%d bytes, over the %d-byte limit: not read", info.Size(), g.lim.MaxEntryBytes)
+	if h, ok := info.Sys().(*zip.FileHeader); ok && g.lim.MaxRatio > 0 {
+		if c := int64(h.CompressedSize64); c <= 0 || float64(info.Size())/float64(c) > g.lim.MaxRatio {
+			code = CodeZipBomb
+			detail = fmt.Sprintf("declares %d bytes from %d compressed (ratio above %.0f): not read", info.Size(), c, g.lim.MaxRatio)
+		}
+	}
+	g.rec.add(Problem{Code: code, Path: p, Detail: detail})
+}
+
+// lineBased extractors read with a default bufio.Scanner (64 KiB lines).
+var lineBased = map[string]bool{
+	yarnlock.Name: true, gemfilelock.Name: true, requirements.Name: true, gemspec.Name: true, wheelegg.Name: true,
+}
+
+// maxLine is bufio.MaxScanTokenSize: a line (with its newline) longer than
+// this stops a default bufio.Scanner.
+const maxLine = 64 * 1024
+
+// jsonMetadata extractors whose malformed input is dropped without an error.
+var jsonMetadata = map[string]bool{
+	depsjson.Name: true, packagejson.Name: true, packagelockjson.Name: true, composerlock.Name: true, pipfilelock.Name: true,
+}
+
+func (w guarded) Extract(ctx context.Context, in *filesystem.ScanInput) (inventory.Inventory, error) {
+	name := w.Name()
+	if name == javaarchive.Name {
+		if err := w.g.checkJar(ctx, in); err != nil {
+			return inventory.Inventory{}, err
+		}
+	}
+	var lines *lineReader
+	if lineBased[name] && in.Reader != nil {
+		lines = &lineReader{r: in.Reader, line: 1}
+		cp := *in
+		cp.Reader = lines
+		in = &cp
+	}
+	inv, err := w.Extractor.Extract(ctx, in)
+	if lines != nil && lines.over > 0 {
+		// Whatever upstream made of it, the file was not read past here.
+		return inv, fmt.Errorf("line %d is longer than %d bytes: the line scanner stops there and the entries after it were not read", lines.over, maxLine-1)
+	}
+	if err != nil || len(inv.Packages) > 0 {
+		return inv, err
+	}
+	switch {
+	case name == gobinary.Name:
+		return inv, checkBuildInfo(in)
+	case jsonMetadata[name]:
+		return inv, checkJSON(in)
+	}
+	return inv, nil
+}
+
+// lineReader passes bytes through and notes the first line that would stop a
+// default bufio.Scanner.
+type lineReader struct {
+	r    io.Reader
+	run  int // bytes since the last newline
+	line int
+	over int // line number of the first over-long line, 0 if none
+}
+
+func (l *lineReader) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, b := range p[:n] {
+		if b == '\n' {
+			l.run = 0
+			l.line++
+			continue
+		}
+		l.run++
+		if l.run >= maxLine && l.over == 0 {
+			l.over = l.line
+		}
+	}
+	return n, err
+}
+
+// reread gives the input from its start again (our zip entries, directory
+// files and image files are all seekable).
+func reread(in *filesystem.ScanInput) (io.Reader, bool) {
+	s, ok := in.Reader.(io.ReadSeeker)
+	if !ok {
+		return nil, false
+	}
+	if _, err := s.Seek(0, io.SeekStart); err != nil {
+		return nil, false
+	}
+	return s, true
+}
+
+// buildInfoMagic starts the build info of every Go binary.
+var buildInfoMagic = []byte("\xff Go buildinf:")
+
+// checkBuildInfo: gobinary found nothing. A binary that is simply not Go is
+// fine; one that carries build info that does not parse is not.
+func checkBuildInfo(in *filesystem.ScanInput) error {
+	ra, ok := in.Reader.(io.ReaderAt)
+	if !ok {
+		return nil
+	}
+	_, err := buildinfo.Read(ra)
+	if err == nil || !hasBuildInfoMagic(ra) {
+		return nil
+	}
+	return fmt.Errorf("Go build info present but unreadable: %v", err)
+}
+
+func hasBuildInfoMagic(ra io.ReaderAt) bool {
+	const chunk = 1 << 20
+	buf := make([]byte, chunk+len(buildInfoMagic))
+	for off := int64(0); ; off += chunk {
+		n, err := ra.ReadAt(buf, off)
+		if bytes.Contains(buf[:n], buildInfoMagic) {
+			return true
+		}
+		if err != nil || n < len(buf) {
+			return false
+		}
+	}
+}
+
+// checkJSON: a JSON metadata file gave nothing. Valid JSON without packages
+// is fine; anything else (not JSON, nested past encoding/json's depth) is not.
+func checkJSON(in *filesystem.ScanInput) error {
+	r, ok := reread(in)
+	if !ok {
+		return nil
+	}
+	dec := json.NewDecoder(r)
+	var v json.RawMessage // validates and bounds nesting; the content is dropped
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("malformed JSON: %v", err)
+	}
+	return nil
+}
+
+// checkJar walks the archives nested in a jar as osv-scalibr's jar extractor
+// will, charging what they inflate to the scan's budget and checking every
+// level's compression ratio and declared sizes, before that extractor runs:
+// it inflates nested jars into memory counting only each top-level jar.
+func (g *guard) checkJar(ctx context.Context, in *filesystem.ScanInput) error {
+	ra, ok := in.Reader.(io.ReaderAt)
+	if !ok || in.Info == nil {
+		return nil
+	}
+	return g.checkNested(ctx, ra, in.Info.Size(), in.Path, 1)
+}
+
+func (g *guard) checkNested(ctx context.Context, ra io.ReaderAt, size int64, at string, depth int) error {
+	zr, err := zip.NewReader(ra, size)
+	if err != nil {
+		return nil // the jar extractor reports an invalid archive itself
+	}
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return kflate.NewReader(r) })
+	if g.lim.MaxEntries > 0 && len(zr.File) > g.lim.MaxEntries {
+		return g.bomb(at, fmt.Errorf("%d entries, limit %d", len(zr.File), g.lim.MaxEntries))
+	}
+	if depth >= g.lim.MaxNestingDepth && g.lim.MaxNestingDepth > 0 {
+		return nil // deeper archives are not opened (the extractor's own depth cap)
+	}
+	for _, f := range zr.File {
+		if !javaarchive.IsArchive(f.Name) || strings.HasSuffix(f.Name, "/") {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		p := at + "/" + f.Name
+		declared, compressed := f.UncompressedSize64, f.CompressedSize64
+		if declared > uint64(g.lim.MaxNestedBytes) && g.lim.MaxNestedBytes > 0 {
+			return g.bomb(p, fmt.Errorf("nested archive declares %d bytes, over the %d-byte limit for archives inflated in memory", declared, g.lim.MaxNestedBytes))
+		}
+		if g.lim.MaxRatio > 0 && int64(declared) >= g.lim.RatioFloorBytes &&
+			(compressed == 0 || float64(declared)/float64(compressed) > g.lim.MaxRatio) {
+			return g.bomb(p, fmt.Errorf("compression ratio %d:%d above %.0f", declared, compressed, g.lim.MaxRatio))
+		}
+		if err := g.reserve(int64(declared)); err != nil {
+			return g.bomb(p, err)
+		}
+		data, err := inflate(f)
+		if err != nil {
+			return g.bomb(p, err)
+		}
+		if err := g.checkNested(ctx, bytes.NewReader(data), int64(len(data)), p, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *guard) bomb(p string, err error) error {
+	return &codedError{code: CodeZipBomb, err: fmt.Errorf("%s: %w", p, err)}
+}
+
+// reserve charges n bytes inflated inside nested archives; together with
+// what the zip itself inflated they may not pass MaxTotalBytes.
+func (g *guard) reserve(n int64) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	top := int64(0)
+	if g.zfs != nil {
+		top = g.zfs.OpenedBytes()
+	}
+	// The jar extractor inflates each nested archive again after this walk.
+	if g.lim.MaxTotalBytes > 0 && top+2*(g.nested+n) > g.lim.MaxTotalBytes {
+		return fmt.Errorf("total inflated bytes across nested archives would pass %d", g.lim.MaxTotalBytes)
+	}
+	g.nested += n
+	return nil
+}
+
+// inflate reads a nested entry, holding it to its declared size.
+func inflate(f *zip.File) ([]byte, error) {
+	rc, err := f.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(data)) != f.UncompressedSize64 {
+		return nil, fmt.Errorf("inflates to %d bytes, declared %d", len(data), f.UncompressedSize64)
+	}
+	return data, nil
+}

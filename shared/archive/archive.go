@@ -45,8 +45,11 @@ type Limits struct {
 	MaxNestingDepth int     // archives inside archives (jars in jars, enforced by the jar extractor)
 	// MaxNestedBytes: an archive inside an archive is inflated into memory
 	// (osv-scalibr's jar extractor does so); a larger one is zip_bomb_limit.
-	MaxNestedBytes   int64
-	DeclaredMaxBytes int64 // sum of declared uncompressed sizes
+	MaxNestedBytes int64
+	// MaxNestedArchives: archives met inside archives over the whole scan,
+	// at every level (42.zip-style trees cost per archive, not per byte).
+	MaxNestedArchives int
+	DeclaredMaxBytes  int64 // sum of declared uncompressed sizes
 	// SpillBytes: entries larger than this are inflated to an unlinked temp
 	// file in TempDir instead of memory (Go binaries, fat jars), keeping the
 	// scanner's memory flat; 0 keeps everything in memory.
@@ -57,15 +60,17 @@ type Limits struct {
 // DefaultLimits are the limits used by the CLI and the scan step.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxEntries:       200_000,
-		MaxEntryBytes:    512 << 20,
-		MaxTotalBytes:    2 << 30,
-		MaxRatio:         200,
-		RatioFloorBytes:  1 << 20,
-		MaxNestingDepth:  4,
-		MaxNestedBytes:   64 << 20,
-		DeclaredMaxBytes: 4 << 30,
-		SpillBytes:       1 << 20,
+		MaxEntries:      200_000,
+		MaxEntryBytes:   512 << 20,
+		MaxTotalBytes:   2 << 30,
+		MaxRatio:        200,
+		RatioFloorBytes: 1 << 20,
+		MaxNestingDepth: 4,
+		MaxNestedBytes:  64 << 20,
+		// A Spring Boot fat jar nests a few hundred jars.
+		MaxNestedArchives: 10_000,
+		DeclaredMaxBytes:  4 << 30,
+		SpillBytes:        1 << 20,
 	}
 }
 

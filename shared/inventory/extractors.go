@@ -111,7 +111,7 @@ type recording struct {
 func (w recording) Extract(ctx context.Context, in *filesystem.ScanInput) (inventory.Inventory, error) {
 	inv, err := w.Extractor.Extract(ctx, in)
 	if err != nil {
-		w.rec.add(Problem{Code: problemCode(err), Path: in.Path, Detail: w.Name() + ": " + err.Error()})
+		w.rec.add(problemOf(w.Name(), in.Path, err))
 	}
 	return inv, err
 }

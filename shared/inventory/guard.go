@@ -62,12 +62,13 @@ type guarded struct {
 // guard is one scan's shared state: the recorder, the limits and the bytes
 // inflated inside nested archives.
 type guard struct {
-	rec     *recorder
-	lim     archive.Limits
-	zfs     *archive.FS // nil for directories and images
-	mu      sync.Mutex
-	refused map[string]bool
-	nested  int64
+	rec      *recorder
+	lim      archive.Limits
+	zfs      *archive.FS // nil for directories and images
+	mu       sync.Mutex
+	refused  map[string]bool
+	nested   int64 // bytes inflated inside nested archives
+	archives int   // nested archives met
 }
 
 func newGuard(fsys fs.FS, lim archive.Limits, rec *recorder) *guard {
@@ -80,19 +81,24 @@ func newGuard(fsys fs.FS, lim archive.Limits, rec *recorder) *guard {
 // (recording uses it instead of extractor_error).
 type codedError struct {
 	code string
+	path string // inside the file (nested archives); "" for the file itself
 	err  error
 }
 
 func (c *codedError) Error() string { return c.err.Error() }
 func (c *codedError) Unwrap() error { return c.err }
 
-// problemCode is the code an extractor error is recorded with.
-func problemCode(err error) string {
+// problemOf is the problem an extractor's error on a file is recorded as.
+func problemOf(extractor, file string, err error) Problem {
+	p := Problem{Code: CodeExtractorError, Path: file, Detail: extractor + ": " + err.Error()}
 	var c *codedError
 	if errors.As(err, &c) {
-		return c.code
+		p.Code = c.code
+		if c.path != "" {
+			p.Path = c.path
+		}
 	}
-	return CodeExtractorError
+	return p
 }
 
 // sizedAPI is a file as FileRequired sees it, with another size.
@@ -305,13 +311,21 @@ func (g *guard) checkNested(ctx context.Context, ra io.ReaderAt, size int64, at 
 	if g.lim.MaxEntries > 0 && len(zr.File) > g.lim.MaxEntries {
 		return g.bomb(at, fmt.Errorf("%d entries, limit %d", len(zr.File), g.lim.MaxEntries))
 	}
+	var archives []*zip.File
+	for _, f := range zr.File {
+		if javaarchive.IsArchive(f.Name) && !strings.HasSuffix(f.Name, "/") {
+			archives = append(archives, f)
+		}
+	}
+	// Counted at every level, those past the depth cap too: the extractor
+	// still meets each one (and fails on it).
+	if err := g.count(len(archives)); err != nil {
+		return g.bomb(at, err)
+	}
 	if depth >= g.lim.MaxNestingDepth && g.lim.MaxNestingDepth > 0 {
 		return nil // deeper archives are not opened (the extractor's own depth cap)
 	}
-	for _, f := range zr.File {
-		if !javaarchive.IsArchive(f.Name) || strings.HasSuffix(f.Name, "/") {
-			continue
-		}
+	for _, f := range archives {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -339,7 +353,18 @@ func (g *guard) checkNested(ctx context.Context, ra io.ReaderAt, size int64, at 
 }
 
 func (g *guard) bomb(p string, err error) error {
-	return &codedError{code: CodeZipBomb, err: fmt.Errorf("%s: %w", p, err)}
+	return &codedError{code: CodeZipBomb, path: p, err: err}
+}
+
+// count charges n nested archives to the scan.
+func (g *guard) count(n int) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.archives += n
+	if g.lim.MaxNestedArchives > 0 && g.archives > g.lim.MaxNestedArchives {
+		return fmt.Errorf("more than %d archives nested in archives", g.lim.MaxNestedArchives)
+	}
+	return nil
 }
 
 // reserve charges n bytes inflated inside nested archives; together with

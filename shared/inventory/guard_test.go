@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"hash/crc32"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,5 +120,54 @@ func TestGuardsKeepGoodInputComplete(t *testing.T) {
 		archivetest.Entry{Name: "bootstrap", Mode: 0o755, Body: archivetest.ELF([]byte("not go at all"))},
 	), archive.DefaultLimits())
 	assert.Contains(t, lines(r), "npm minimist@1.2.0 function")
+	assert.Empty(t, codes(r))
+}
+
+// jar returns a zip (a jar) of the entries.
+func jar(entries ...archivetest.Entry) []byte { return archivetest.Zip(entries...) }
+
+// noise is incompressible: a jar holding it is as large inflated as not.
+func noise(n int) []byte {
+	b := make([]byte, n)
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// Archives nested in archives share the scan's limits at every level.
+func TestNestedArchivesShareTheBudget(t *testing.T) {
+	inner := jar(archivetest.Entry{Name: "META-INF/maven/g/inner/pom.properties", Body: []byte("groupId=g\nartifactId=inner\nversion=1.0\n")})
+	tests := []struct {
+		name string
+		lim  func(*archive.Limits)
+		top  []byte
+		path string
+	}{
+		{"ratio two levels down", nil,
+			jar(archivetest.Entry{Name: "lib/mid.jar", Body: archivetest.Zip(archivetest.Entry{Name: "lib/bomb.jar", Body: make([]byte, 4<<20)})}),
+			"app.jar/lib/mid.jar/lib/bomb.jar"},
+		{"too many nested archives", func(l *archive.Limits) { l.MaxNestedArchives = 3 },
+			jar(archivetest.Entry{Name: "a.jar", Body: inner}, archivetest.Entry{Name: "b.jar", Body: inner},
+				archivetest.Entry{Name: "c.jar", Body: inner}, archivetest.Entry{Name: "d.jar", Body: inner}),
+			"app.jar"},
+		{"total bytes across levels", func(l *archive.Limits) { l.MaxTotalBytes = 64 << 10 },
+			jar(archivetest.Entry{Name: "a.jar", Body: jar(archivetest.Entry{Name: "pad", Body: noise(40 << 10)})}),
+			"app.jar/a.jar"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			lim := archive.DefaultLimits()
+			if tc.lim != nil {
+				tc.lim(&lim)
+			}
+			r := scanZipLim(t, archivetest.Zip(archivetest.Entry{Name: "app.jar", Body: tc.top}), lim)
+			assert.Equal(t, tc.path, problem(t, r, inventory.CodeZipBomb).Path)
+		})
+	}
+	// Within the limits the nested package is found and nothing is reported.
+	r := scanZipLim(t, archivetest.Zip(archivetest.Entry{Name: "app.jar", Body: jar(archivetest.Entry{Name: "lib/inner.jar", Body: inner})}), archive.DefaultLimits())
+	assert.Contains(t, lines(r), "Maven g:inner@1.0 function")
 	assert.Empty(t, codes(r))
 }

@@ -238,8 +238,13 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 		return fmt.Errorf("inventory: walking package: %w", err)
 	}
 	res.Problems = append(res.Problems, rec.problems...)
-	res.Problems = append(res.Problems, failedPlugins(statuses, rec.problems)...)
-	if zfs, ok := fsys.(*archive.FS); ok {
+	zfs, _ := fsys.(*archive.FS)
+	if zfs == nil || len(zfs.Problems()) == 0 {
+		// In a zip, an extractor fails outside Extract only when the entry
+		// cannot be opened, and the zip names that entry below.
+		res.Problems = append(res.Problems, failedPlugins(statuses, rec.problems)...)
+	}
+	if zfs != nil {
 		for _, p := range zfs.Problems() {
 			res.Problems = append(res.Problems, Problem{Code: archiveCode(p.Err), Path: p.Path, Detail: p.Err.Error()})
 		}

@@ -21,6 +21,7 @@ import (
 	kflate "github.com/klauspost/compress/flate"
 
 	"github.com/lambdascan/lambdascan/shared/archive/archivetest"
+	"github.com/lambdascan/lambdascan/shared/image"
 )
 
 // Case is one hostile input: Build writes it at path (a file or directory).
@@ -65,13 +66,9 @@ func Cases() []Case {
 		})},
 		{"dir-fifo", dirWith(func(d string) error { return syscall.Mkfifo(filepath.Join(d, "package-lock.json"), 0o644) })},
 		{"image-diffid-mismatch.tar", diffIDMismatch},
-		{"image-many-layers.tar", manyLayers(MaxLayersHint + 1)},
+		{"image-many-layers.tar", manyLayers(image.MaxLayers + 1)},
 	}
 }
-
-// MaxLayersHint is how many layers the many-layers image goes past; it
-// tracks imagescan's cap (a test there pins the value).
-const MaxLayersHint = 1000
 
 // Generate writes every case into dir.
 func Generate(dir string) error {

@@ -9,8 +9,11 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"path"
@@ -82,6 +85,9 @@ type Result struct {
 // their source (a registry, a tarball); only the files an extractor reads
 // are written to the temp dir, so a 1 GB image costs a few MB of /tmp.
 func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) {
+	if m, err := img.Manifest(); err == nil && len(m.Layers) > image.MaxLayers {
+		return nil, fmt.Errorf("%w: %d layers, limit %d", image.ErrTooManyLayers, len(m.Layers), image.MaxLayers)
+	}
 	filter, err := NewFilter(opt)
 	if err != nil {
 		return nil, err
@@ -344,6 +350,16 @@ func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 		return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer unreadable: " + err.Error()}
 	}
 	defer rc.Close()
+	// The config's diff_id labels the layer in the report: the content must
+	// hash to it, as the compressed stream must to its digest.
+	var sum hash.Hash
+	if l.diff != nil && l.diff.Algorithm == "sha256" {
+		sum = sha256.New()
+		rc = struct {
+			io.Reader
+			io.Closer
+		}{io.TeeReader(rc, sum), rc}
+	}
 	counted := &countingReader{r: rc, limit: l.img.opt.MaxLayerUncompressedBytes}
 	broken := func(path string, err error) *inventory.Problem {
 		if errors.Is(err, errLayerTooLarge) {
@@ -362,6 +378,12 @@ func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 			// there, and a mismatch is a damaged layer.
 			if _, err := io.Copy(io.Discard, counted); err != nil {
 				return broken(name, fmt.Errorf("layer does not match its digest: %w", err))
+			}
+			if sum != nil {
+				if got := hex.EncodeToString(sum.Sum(nil)); got != l.diff.Hex {
+					return &inventory.Problem{Code: CodeCorruptLayer, Path: name,
+						Detail: "layer content hashes to sha256:" + got + ", not the config's diff_id: its files are not attributed to it reliably"}
+				}
 			}
 			return nil
 		}

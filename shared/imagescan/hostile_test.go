@@ -1,15 +1,21 @@
 package imagescan_test
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -63,4 +69,49 @@ func TestLayerCountIsCapped(t *testing.T) {
 	res, err := imagescan.ScanImage(context.Background(), build(image.MaxLayers), imagescan.DefaultOptions())
 	require.NoError(t, err)
 	assert.Contains(t, byName(res.Packages), "requests")
+}
+
+// endless is a layer whose tar holds one file that never ends.
+type endless struct{ v1.Layer }
+
+func (endless) Uncompressed() (io.ReadCloser, error) {
+	var hdr bytes.Buffer
+	tw := tar.NewWriter(&hdr)
+	if err := tw.WriteHeader(&tar.Header{Name: "var/task/bootstrap", Mode: 0o755, Size: 1 << 40, Typeflag: tar.TypeReg}); err != nil {
+		return nil, err
+	}
+	return io.NopCloser(io.MultiReader(&hdr, zeroReader{})), nil
+}
+func (endless) Compressed() (io.ReadCloser, error)  { return nil, errors.New("uncompressed only") }
+func (endless) MediaType() (types.MediaType, error) { return types.DockerUncompressedLayer, nil }
+func (endless) DiffID() (v1.Hash, error) {
+	return v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ee", 32)}, nil
+}
+func (endless) Digest() (v1.Hash, error) {
+	return v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ee", 32)}, nil
+}
+func (endless) Size() (int64, error) { return 1 << 20, nil } // as its manifest claims
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// A cancelled scan (Ctrl-C in the CLI) stops reading layers at once and
+// leaves nothing in the temp dir.
+func TestCancelledScanStopsAndCleansUp(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	img, err := mutate.Append(emptyImage(t), mutate.Addendum{Layer: endless{}})
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	_, err = imagescan.ScanImage(ctx, img, imagescan.DefaultOptions())
+	took := time.Since(start)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Less(t, took, 2*time.Second)
+	left, err := os.ReadDir(tmp)
+	require.NoError(t, err)
+	assert.Empty(t, left, "temp files left behind")
 }

@@ -92,6 +92,10 @@ func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	// osv-scalibr reads every layer before it looks at a context: the filter
+	// stops the streams instead, so a cancelled scan (Ctrl-C) ends at once
+	// and its temp files go with it.
+	filter.ctx = ctx
 	f := &filteredImage{Image: img, filter: filter}
 	simg, err := layerscanning.FromV1Image(f, &layerscanning.Config{MaxFileBytes: max(opt.Limits.MaxEntryBytes, 1), MaxSymlinkDepth: layerscanning.DefaultMaxSymlinkDepth})
 	if err != nil {
@@ -228,7 +232,8 @@ type Filter struct {
 	opt    Options
 	mu     sync.Mutex
 	probs  []inventory.Problem
-	budget int64 // bytes still allowed into the temp dir
+	budget int64           // bytes still allowed into the temp dir
+	ctx    context.Context // nil: never cancelled
 }
 
 // NewFilter builds a filter for one image.
@@ -360,7 +365,7 @@ func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 			io.Closer
 		}{io.TeeReader(rc, sum), rc}
 	}
-	counted := &countingReader{r: rc, limit: l.img.opt.MaxLayerUncompressedBytes}
+	counted := &countingReader{r: rc, limit: l.img.opt.MaxLayerUncompressedBytes, ctx: l.img.ctx}
 	broken := func(path string, err error) *inventory.Problem {
 		if errors.Is(err, errLayerTooLarge) {
 			return &inventory.Problem{Code: CodeLayerTooLarge, Path: name,
@@ -517,11 +522,17 @@ type countingReader struct {
 	r     io.Reader
 	n     int64
 	limit int64
+	ctx   context.Context // stops the stream when done
 }
 
 var errLayerTooLarge = errors.New("layer over the uncompressed limit")
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.ctx != nil {
+		if err := c.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.limit > 0 && c.n > c.limit {

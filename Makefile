@@ -10,7 +10,7 @@ PEER    ?= bin/osv-scanner
 FUZZTIME ?= 30s
 RUNS    ?= 5
 
-.PHONY: bulk-integration lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
+.PHONY: bulk-integration lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz hostile clean
 
 # lambdascan scans zips and directories; lambdascan-remote (run by it for
 # images and ARNs) carries the image and AWS code, kept out of zip scans.
@@ -85,6 +85,11 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/arn
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/events
 	$(GO) test -run XXX -fuzz FuzzFilterLayer -fuzztime $(FUZZTIME) ./shared/imagescan
+
+# The hostile-package corpus (testdata/hostile): generated, scanned one
+# process per input, the table printed (make test runs it within unit).
+hostile:
+	$(GO) test -count=1 -v -run TestHostileCorpus ./integration/hostile | grep -v -e '^=== RUN' -e '^    --- PASS'; exit $${PIPESTATUS[0]}
 
 clean:
 	rm -rf bin

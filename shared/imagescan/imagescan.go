@@ -16,6 +16,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -449,9 +450,11 @@ func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 	}
 }
 
-// copyFile writes one kept file. Small files (package databases, metadata:
-// nearly all) are read whole first, so a truncated one is dropped rather
-// than handed to an extractor; larger ones stream and are padded.
+// copyFile writes one kept file, read whole first so that a truncated one
+// is dropped rather than handed to an extractor (or padded: a hostile
+// header could declare hundreds of MB the stream does not hold). Small files
+// (package databases, metadata: nearly all) wait in memory, larger ones in
+// an unlinked temp file.
 func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader) error {
 	if h.Size <= 1<<20 {
 		buf := make([]byte, h.Size)
@@ -464,14 +467,23 @@ func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader) err
 		_, err := tw.Write(buf)
 		return err
 	}
+	tf, err := os.CreateTemp(l.img.opt.Limits.TempDir, "lambdascan-layer-file-*")
+	if err != nil {
+		return err
+	}
+	os.Remove(tf.Name())
+	defer tf.Close()
+	if _, err := io.CopyN(tf, r, h.Size); err != nil {
+		return err
+	}
+	if _, err := tf.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	if err := tw.WriteHeader(h); err != nil {
 		return err
 	}
-	if n, err := io.CopyN(tw, r, h.Size); err != nil {
-		_, _ = io.CopyN(tw, zeros{}, h.Size-n) // keep the tar valid
-		return err
-	}
-	return nil
+	_, err = io.CopyN(tw, tf, h.Size)
+	return err
 }
 
 // uncompressed opens a layer's tar stream, inflating gzip layers with
@@ -539,13 +551,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		return n, errLayerTooLarge
 	}
 	return n, err
-}
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }
 
 // RunImage scans a container image (target.Image names it) into a report:

@@ -183,7 +183,8 @@ func (w guarded) Extract(ctx context.Context, in *filesystem.ScanInput) (invento
 		}
 	}
 	var lines *lineReader
-	if lineBased[name] && in.Reader != nil {
+	// wheelegg also reads .egg and .whl archives: those are not text.
+	if lineBased[name] && in.Reader != nil && !strings.HasSuffix(in.Path, ".egg") && !strings.HasSuffix(in.Path, ".whl") {
 		lines = &lineReader{r: in.Reader, line: 1}
 		cp := *in
 		cp.Reader = lines

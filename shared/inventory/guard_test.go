@@ -118,8 +118,13 @@ func TestGuardsKeepGoodInputComplete(t *testing.T) {
 		archivetest.Entry{Name: "yarn.lock", Body: []byte(long)},
 		archivetest.Entry{Name: "App.deps.json", Body: []byte(`{"libraries":{"App/1.0.0":{"type":"project"}}}`)},
 		archivetest.Entry{Name: "bootstrap", Mode: 0o755, Body: archivetest.ELF([]byte("not go at all"))},
+		// An egg is a zip, not text: no line limit applies to it.
+		archivetest.Entry{Name: "six-1.15.0-py3.9.egg", Body: archivetest.Zip(
+			archivetest.Entry{Name: "EGG-INFO/PKG-INFO", Body: []byte("Metadata-Version: 1.1\nName: six\nVersion: 1.15.0\n")},
+			archivetest.Entry{Name: "six.so", Body: make([]byte, 200<<10), Stored: true})}, // long runs without a newline
 	), archive.DefaultLimits())
 	assert.Contains(t, lines(r), "npm minimist@1.2.0 function")
+	assert.Contains(t, lines(r), "PyPI six@1.15.0 function")
 	assert.Empty(t, codes(r))
 }
 

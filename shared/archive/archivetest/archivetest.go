@@ -20,6 +20,7 @@ type Entry struct {
 	Body   []byte
 	Mode   fs.FileMode
 	Method uint16 // zip.Deflate (default) or zip.Store
+	Stored bool   // zip.Store (Method cannot say it: zip.Store is 0)
 }
 
 var fixed = time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
@@ -34,7 +35,7 @@ func Zip(entries ...Entry) []byte {
 			mode = 0o644
 		}
 		h := &zip.FileHeader{Name: e.Name, Method: zip.Deflate, Modified: fixed}
-		if e.Method != 0 || mode&fs.ModeDir != 0 {
+		if e.Method != 0 || e.Stored || mode&fs.ModeDir != 0 {
 			h.Method = e.Method
 		}
 		h.SetMode(mode)

@@ -160,6 +160,9 @@ func (r rawTar) Uncompressed() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(r.data)), nil
 }
 func (r rawTar) MediaType() (types.MediaType, error) { return types.DockerUncompressedLayer, nil }
+
+// Size: the embedded layer's would gzip it anew on every call.
+func (r rawTar) Size() (int64, error) { return int64(len(r.data)), nil }
 func (r rawTar) DiffID() (v1.Hash, error) {
 	return v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("cd", 32)}, nil
 }

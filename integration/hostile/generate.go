@@ -58,6 +58,8 @@ func Cases() []Case {
 		{"entries-250k.zip", manyEntries(250_000)},
 		{"nested-jars-16x16x16.zip", nestedJars},
 		{"nested-jars-42.zip", fortyTwo},
+		{"nested-jars-chain-2x48mib.zip", deepJars([]string{"lib/l3.jar", "lib/l2.jar", "app.jar"})},
+		{"fat-jar-48mib.zip", deepJars([]string{"lib/big.jar", "app.jar"})},
 		{"dir-symlink-loop", dirWith(func(d string) error {
 			if err := os.Symlink("a", filepath.Join(d, "b")); err != nil {
 				return err
@@ -285,4 +287,30 @@ func zipOf(n int, entry func(int) (string, uint16, []byte, uint32, uint64)) ([]b
 	}
 	err := zw.Close()
 	return b.Bytes(), err
+}
+
+// deepJars: an honest 48 MiB jar (g:deep@1.0), stored in jars named by
+// wrap, innermost first. The jar extractor holds every nested level in
+// memory at once: one level is a fat jar, two are 96 MiB.
+func deepJars(wrap []string) func(string) error {
+	return func(p string) error {
+		noise := make([]byte, 48<<20)
+		x := uint64(0x9e3779b97f4a7c15)
+		for i := range noise {
+			x ^= x << 13
+			x ^= x >> 7
+			x ^= x << 17
+			noise[i] = byte(x)
+		}
+		stored := func(name string, body []byte) archivetest.Entry {
+			return archivetest.Entry{Name: name, Body: body, Stored: true}
+		}
+		level := archivetest.Zip(
+			stored("META-INF/maven/g/deep/pom.properties", []byte("groupId=g\nartifactId=deep\nversion=1.0\n")),
+			stored("data.bin", noise))
+		for _, name := range wrap {
+			level = archivetest.Zip(stored(name, level))
+		}
+		return os.WriteFile(p, level, 0o644)
+	}
 }

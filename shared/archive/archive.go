@@ -43,8 +43,9 @@ type Limits struct {
 	MaxRatio        float64 // uncompressed/compressed for entries above RatioFloor
 	RatioFloorBytes int64   // small entries may compress well legitimately
 	MaxNestingDepth int     // archives inside archives (jars in jars, enforced by the jar extractor)
-	// MaxNestedBytes: an archive inside an archive is inflated into memory
-	// (osv-scalibr's jar extractor does so); a larger one is zip_bomb_limit.
+	// MaxNestedBytes: osv-scalibr's jar extractor inflates an archive inside
+	// an archive into memory, and holds each level while it reads the next:
+	// the sizes along one nesting path may not pass this (zip_bomb_limit).
 	MaxNestedBytes int64
 	// MaxNestedArchives: archives met inside archives over the whole scan,
 	// at every level (42.zip-style trees cost per archive, not per byte).

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 	"strings"
 	"sync"
 
@@ -300,10 +301,12 @@ func (g *guard) checkJar(ctx context.Context, in *filesystem.ScanInput) error {
 	if !ok || in.Info == nil {
 		return nil
 	}
-	return g.checkNested(ctx, ra, in.Info.Size(), in.Path, 1)
+	return g.checkNested(ctx, ra, in.Info.Size(), in.Path, 1, 0)
 }
 
-func (g *guard) checkNested(ctx context.Context, ra io.ReaderAt, size int64, at string, depth int) error {
+// held is what the extractor holds in memory for the archives enclosing this
+// one: it reads each nested archive whole while it reads the next.
+func (g *guard) checkNested(ctx context.Context, ra io.ReaderAt, size int64, at string, depth int, held int64) error {
 	zr, err := zip.NewReader(ra, size)
 	if err != nil {
 		return nil // the jar extractor reports an invalid archive itself
@@ -332,8 +335,8 @@ func (g *guard) checkNested(ctx context.Context, ra io.ReaderAt, size int64, at 
 		}
 		p := at + "/" + f.Name
 		declared, compressed := f.UncompressedSize64, f.CompressedSize64
-		if declared > uint64(g.lim.MaxNestedBytes) && g.lim.MaxNestedBytes > 0 {
-			return g.bomb(p, fmt.Errorf("nested archive declares %d bytes, over the %d-byte limit for archives inflated in memory", declared, g.lim.MaxNestedBytes))
+		if g.lim.MaxNestedBytes > 0 && int64(declared) > g.lim.MaxNestedBytes-held {
+			return g.bomb(p, fmt.Errorf("nested archives held in memory at once would pass %d bytes (%d declared here, %d around it)", g.lim.MaxNestedBytes, declared, held))
 		}
 		if g.lim.MaxRatio > 0 && int64(declared) >= g.lim.RatioFloorBytes &&
 			(compressed == 0 || float64(declared)/float64(compressed) > g.lim.MaxRatio) {
@@ -342,15 +345,39 @@ func (g *guard) checkNested(ctx context.Context, ra io.ReaderAt, size int64, at 
 		if err := g.reserve(int64(declared)); err != nil {
 			return g.bomb(p, err)
 		}
-		data, err := inflate(f)
-		if err != nil {
-			return g.bomb(p, err)
-		}
-		if err := g.checkNested(ctx, bytes.NewReader(data), int64(len(data)), p, depth+1); err != nil {
+		if err := g.checkInflated(ctx, f, p, depth+1, held+int64(declared)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// checkInflated inflates one nested archive, in memory or, past SpillBytes,
+// in an unlinked temp file (the extractor will hold it in memory next; this
+// walk need not double that), and walks it.
+func (g *guard) checkInflated(ctx context.Context, f *zip.File, p string, depth int, held int64) error {
+	var w io.Writer
+	var buf *bytes.Buffer
+	var tf *os.File
+	if g.lim.SpillBytes > 0 && int64(f.UncompressedSize64) > g.lim.SpillBytes {
+		var err error
+		if tf, err = os.CreateTemp(g.lim.TempDir, "lambdascan-nested-*"); err != nil {
+			return err
+		}
+		os.Remove(tf.Name())
+		defer tf.Close()
+		w = tf
+	} else {
+		buf = &bytes.Buffer{}
+		w = buf
+	}
+	if err := inflate(w, f); err != nil {
+		return g.bomb(p, err)
+	}
+	if tf != nil {
+		return g.checkNested(ctx, tf, int64(f.UncompressedSize64), p, depth, held)
+	}
+	return g.checkNested(ctx, bytes.NewReader(buf.Bytes()), int64(buf.Len()), p, depth, held)
 }
 
 func (g *guard) bomb(p string, err error) error {
@@ -385,19 +412,19 @@ func (g *guard) reserve(n int64) error {
 	return nil
 }
 
-// inflate reads a nested entry, holding it to its declared size.
-func inflate(f *zip.File) ([]byte, error) {
+// inflate copies a nested entry to w, holding it to its declared size.
+func inflate(w io.Writer, f *zip.File) error {
 	rc, err := f.Open()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, int64(f.UncompressedSize64)+1))
+	n, err := io.Copy(w, io.LimitReader(rc, int64(f.UncompressedSize64)+1))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if uint64(len(data)) != f.UncompressedSize64 {
-		return nil, fmt.Errorf("inflates to %d bytes, declared %d", len(data), f.UncompressedSize64)
+	if uint64(n) != f.UncompressedSize64 {
+		return fmt.Errorf("inflates to %d bytes, declared %d", n, f.UncompressedSize64)
 	}
-	return data, nil
+	return nil
 }

@@ -54,6 +54,14 @@ import (
 //     per-jar byte count: nested archives share the scan's inflated-bytes
 //     budget and the ratio check here, at every level (checkNested).
 //
+// Left as upstream logs them (a part of a file, not the file, is skipped):
+// poetrylock, pipfilelock, uvlock and cargolock scan lines only to find
+// line numbers (packages unaffected); gemfilelock skips a spec line it
+// cannot parse, pnpmlock a package whose version it cannot read, depsjson a
+// library without name or version; requirements skips a -r/-c include it
+// cannot open; the jar extractor falls back to the file name when a nested
+// pom.properties or MANIFEST.MF does not parse.
+//
 // Upstream fixes would make these checks redundant, not wrong.
 type guarded struct {
 	filesystem.Extractor

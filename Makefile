@@ -8,9 +8,10 @@ LDFLAGS := -s -w -X github.com/lambdascan/lambdascan/shared/report/schema.Versio
 PEER_VERSION := v2.6.0
 PEER    ?= bin/osv-scanner
 FUZZTIME ?= 30s
+FUZZMINIMIZE ?= 5s
 RUNS    ?= 5
 
-.PHONY: bulk-integration integration lambdas synth build check test vet unit race accuracy bench bench-lambdas peer demo demo-cli fuzz clean
+.PHONY: bulk-integration integration lambdas synth build check test vet unit race accuracy bench bench-lambdas peer demo demo-cli fuzz hostile clean
 
 # lambdascan scans zips and directories; lambdascan-remote (run by it for
 # images and ARNs) carries the image and AWS code, kept out of zip scans.
@@ -100,16 +101,22 @@ demo-cli: build
 	@echo; echo "== function code with a layer attached"
 	@$(BIN) scan --db bin/demo.lsdb --fail-on critical --layer testdata/packages/layer-python-yaml.zip testdata/packages/python-requirements.zip; test $$? -le 1
 
+# Every parser's fuzz target, FUZZTIME each (make fuzz FUZZTIME=5m). A
+# worker minimizing a new input does not fuzz (Go allows 60 s per input by
+# default, and the exec count stalls meanwhile): FUZZMINIMIZE bounds it.
+FUZZ_TARGETS := ./shared/archive:FuzzOpen ./shared/vulndb:FuzzParseRecord ./shared/vulndb:FuzzOpenIndex \
+	./shared/arn:FuzzParse ./shared/events:FuzzParse ./shared/inventory:FuzzLockfiles ./shared/imagescan:FuzzFilterLayer \
+	./shared/inventory/extract/bundledjs:FuzzExtract ./shared/inventory/extract/jarmanifest:FuzzManifest ./shared/feeds:FuzzParseFeeds
 fuzz:
-	$(GO) test -run XXX -fuzz FuzzOpen -fuzztime $(FUZZTIME) ./shared/archive
-	$(GO) test -run XXX -fuzz FuzzParseRecord -fuzztime $(FUZZTIME) ./shared/vulndb
-	$(GO) test -run XXX -fuzz FuzzOpenIndex -fuzztime $(FUZZTIME) ./shared/vulndb
-	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/arn
-	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/events
-	$(GO) test -run XXX -fuzz FuzzFilterLayer -fuzztime $(FUZZTIME) ./shared/imagescan
-	$(GO) test -run XXX -fuzz FuzzExtract -fuzztime $(FUZZTIME) ./shared/inventory/extract/bundledjs
-	$(GO) test -run XXX -fuzz FuzzManifest -fuzztime $(FUZZTIME) ./shared/inventory/extract/jarmanifest
-	$(GO) test -run XXX -fuzz FuzzParseFeeds -fuzztime $(FUZZTIME) ./shared/feeds
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	  echo "== $${t#*:} ($${t%%:*})"; \
+	  $(GO) test -run XXX -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $${t%%:*}; \
+	done
+
+# The hostile-package corpus (testdata/hostile): generated, scanned one
+# process per input, the table printed (make test runs it within unit).
+hostile:
+	$(GO) test -count=1 -v -run TestHostileCorpus ./integration/hostile | grep -v -e '^=== RUN' -e '^    --- PASS'; exit $${PIPESTATUS[0]}
 
 # Everything the targets write: binaries and Lambda assets, the synthesized
 # templates, the demo's reports.

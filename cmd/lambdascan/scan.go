@@ -51,9 +51,10 @@ func runRemote(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	cmd := exec.CommandContext(ctx, bin, append([]string{"scan"}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
-	// On Ctrl-C pass the interrupt on, so it removes its temp files.
+	// On Ctrl-C or SIGTERM pass an interrupt on: the child stops reading
+	// layers and removes its temp files (well within WaitDelay).
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 10 * time.Second
+	cmd.WaitDelay = 5 * time.Second
 	err = cmd.Run()
 	var ee *exec.ExitError
 	switch {

@@ -14,7 +14,6 @@ import (
 	"math"
 	"os"
 	"path"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,19 +31,26 @@ var (
 	ErrUnsafePath     = errors.New("unsafe path in zip entry")
 	ErrSymlinkEntry   = errors.New("symlink entry not followed")
 	ErrTooManyEntries = errors.New("zip has too many entries")
-	ErrDuplicateEntry = errors.New("more than one zip entry for this path; only the first was read")
+	ErrDuplicateEntry = errors.New("more than one zip entry for this path; only the last was read, as unzip and Lambda leave it")
 )
 
 // Limits bound what reading one package may cost. Lambda itself caps a
 // function's unzipped code and layers at 250 MB, so the defaults sit above that.
 type Limits struct {
-	MaxEntries       int     // entries in the central directory
-	MaxEntryBytes    int64   // uncompressed bytes of one entry that we open
-	MaxTotalBytes    int64   // uncompressed bytes opened over the whole scan
-	MaxRatio         float64 // uncompressed/compressed for entries above RatioFloor
-	RatioFloorBytes  int64   // small entries may compress well legitimately
-	MaxNestingDepth  int     // archives inside archives (jars in jars, enforced by the jar extractor)
-	DeclaredMaxBytes int64   // sum of declared uncompressed sizes
+	MaxEntries      int     // entries in the central directory
+	MaxEntryBytes   int64   // uncompressed bytes of one entry that we open
+	MaxTotalBytes   int64   // uncompressed bytes opened over the whole scan
+	MaxRatio        float64 // uncompressed/compressed for entries above RatioFloor
+	RatioFloorBytes int64   // small entries may compress well legitimately
+	MaxNestingDepth int     // archives inside archives (jars in jars, enforced by the jar extractor)
+	// MaxNestedBytes: osv-scalibr's jar extractor inflates an archive inside
+	// an archive into memory, and holds each level while it reads the next:
+	// the sizes along one nesting path may not pass this (zip_bomb_limit).
+	MaxNestedBytes int64
+	// MaxNestedArchives: archives met inside archives over the whole scan,
+	// at every level (42.zip-style trees cost per archive, not per byte).
+	MaxNestedArchives int
+	DeclaredMaxBytes  int64 // sum of declared uncompressed sizes
 	// SpillBytes: entries larger than this are inflated to an unlinked temp
 	// file in TempDir instead of memory (Go binaries, fat jars), keeping the
 	// scanner's memory flat; 0 keeps everything in memory.
@@ -55,14 +61,17 @@ type Limits struct {
 // DefaultLimits are the limits used by the CLI and the scan step.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxEntries:       200_000,
-		MaxEntryBytes:    512 << 20,
-		MaxTotalBytes:    2 << 30,
-		MaxRatio:         200,
-		RatioFloorBytes:  1 << 20,
-		MaxNestingDepth:  4,
-		DeclaredMaxBytes: 4 << 30,
-		SpillBytes:       1 << 20,
+		MaxEntries:      200_000,
+		MaxEntryBytes:   512 << 20,
+		MaxTotalBytes:   2 << 30,
+		MaxRatio:        200,
+		RatioFloorBytes: 1 << 20,
+		MaxNestingDepth: 4,
+		MaxNestedBytes:  64 << 20,
+		// A Spring Boot fat jar nests a few hundred jars.
+		MaxNestedArchives: 10_000,
+		DeclaredMaxBytes:  4 << 30,
+		SpillBytes:        1 << 20,
 	}
 }
 
@@ -144,15 +153,13 @@ func newFS(zr *zip.Reader, lim Limits) (*FS, error) {
 			continue
 		}
 		if _, dup := z.files[name]; dup {
-			// Two entries for one path: which one Lambda extracts last is not
-			// ours to guess, and a decoy first entry must not hide the second.
+			// Two entries for one path: unzip, and so Lambda's extraction,
+			// writes both in order and the last one stays on disk. Read that
+			// one, so a decoy first entry cannot hide it, and say so.
 			z.problem(name, ErrDuplicateEntry)
-			continue
 		}
 		z.files[name] = f
 		z.addDir(path.Dir(name))
-		parent := path.Dir(name)
-		z.dirs[parent] = append(z.dirs[parent], fileEntry{f: f, name: path.Base(name)})
 	}
 	if lim.DeclaredMaxBytes > 0 && declared > uint64(lim.DeclaredMaxBytes) {
 		return nil, fmt.Errorf("%w: declared uncompressed size %d exceeds %d", ErrZipBomb, declared, lim.DeclaredMaxBytes)
@@ -164,14 +171,11 @@ func newFS(zr *zip.Reader, lim Limits) (*FS, error) {
 			z.problem(name, ErrDuplicateEntry)
 		}
 	}
+	for name, f := range z.files {
+		parent := path.Dir(name)
+		z.dirs[parent] = append(z.dirs[parent], fileEntry{f: f, name: path.Base(name)})
+	}
 	for d, ents := range z.dirs {
-		ents = slices.DeleteFunc(ents, func(e fs.DirEntry) bool {
-			if e.IsDir() {
-				return false
-			}
-			_, isFile := z.files[path.Join(d, e.Name())]
-			return !isFile
-		})
 		sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
 		z.dirs[d] = ents
 	}
@@ -447,7 +451,7 @@ func (e fileEntry) Size() int64                { return int64(e.f.UncompressedSi
 func (e fileEntry) Mode() fs.FileMode          { return e.f.Mode() &^ fs.ModeType }
 func (e fileEntry) ModTime() time.Time         { return e.f.Modified }
 func (e fileEntry) IsDir() bool                { return false }
-func (e fileEntry) Sys() any                   { return nil }
+func (e fileEntry) Sys() any                   { return &e.f.FileHeader } // sizes as declared
 func (e fileEntry) Type() fs.FileMode          { return 0 }
 func (e fileEntry) Info() (fs.FileInfo, error) { return e, nil }
 

@@ -191,6 +191,9 @@ func TestDuplicateEntriesAreReported(t *testing.T) {
 	}
 	assert.Equal(t, 2, dups)
 	require.NoError(t, fstest.TestFS(z, "a/b", "package-lock.json"))
+	body, err := fs.ReadFile(z, "package-lock.json")
+	require.NoError(t, err)
+	assert.Equal(t, `{"lockfileVersion":3}`, string(body), "the last entry is the one unzip leaves on disk")
 }
 
 // Sizes past int64 in the central directory must not overflow the checks.

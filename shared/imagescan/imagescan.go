@@ -9,10 +9,14 @@ import (
 	"archive/tar"
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
+	"os"
 	"path"
 	"slices"
 	"strings"
@@ -84,10 +88,17 @@ type Result struct {
 // their source (a registry, a tarball); only the files an extractor reads
 // are written to the temp dir, so a 1 GB image costs a few MB of /tmp.
 func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) {
+	if m, err := img.Manifest(); err == nil && len(m.Layers) > image.MaxLayers {
+		return nil, fmt.Errorf("%w: %d layers, limit %d", image.ErrTooManyLayers, len(m.Layers), image.MaxLayers)
+	}
 	filter, err := NewFilter(opt)
 	if err != nil {
 		return nil, err
 	}
+	// osv-scalibr reads every layer before it looks at a context: the filter
+	// stops the streams instead, so a cancelled scan (Ctrl-C) ends at once
+	// and its temp files go with it.
+	filter.ctx = ctx
 	f := &filteredImage{Image: img, filter: filter}
 	simg, err := layerscanning.FromV1Image(f, &layerscanning.Config{MaxFileBytes: max(opt.Limits.MaxEntryBytes, 1), MaxSymlinkDepth: layerscanning.DefaultMaxSymlinkDepth})
 	if err != nil {
@@ -224,7 +235,8 @@ type Filter struct {
 	opt    Options
 	mu     sync.Mutex
 	probs  []inventory.Problem
-	budget int64 // bytes still allowed into the temp dir
+	budget int64           // bytes still allowed into the temp dir
+	ctx    context.Context // nil: never cancelled
 }
 
 // NewFilter builds a filter for one image.
@@ -346,7 +358,17 @@ func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 		return &inventory.Problem{Code: CodeCorruptLayer, Path: name, Detail: "layer unreadable: " + err.Error()}
 	}
 	defer rc.Close()
-	counted := &countingReader{r: rc, limit: l.img.opt.MaxLayerUncompressedBytes}
+	// The config's diff_id labels the layer in the report: the content must
+	// hash to it, as the compressed stream must to its digest.
+	var sum hash.Hash
+	if l.diff != nil && l.diff.Algorithm == "sha256" {
+		sum = sha256.New()
+		rc = struct {
+			io.Reader
+			io.Closer
+		}{io.TeeReader(rc, sum), rc}
+	}
+	counted := &countingReader{r: rc, limit: l.img.opt.MaxLayerUncompressedBytes, ctx: l.img.ctx}
 	broken := func(path string, err error) *inventory.Problem {
 		if errors.Is(err, errLayerTooLarge) {
 			return &inventory.Problem{Code: CodeLayerTooLarge, Path: name,
@@ -364,6 +386,12 @@ func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 			// there, and a mismatch is a damaged layer.
 			if _, err := io.Copy(io.Discard, counted); err != nil {
 				return broken(name, fmt.Errorf("layer does not match its digest: %w", err))
+			}
+			if sum != nil {
+				if got := hex.EncodeToString(sum.Sum(nil)); got != l.diff.Hex {
+					return &inventory.Problem{Code: CodeCorruptLayer, Path: name,
+						Detail: "layer content hashes to sha256:" + got + ", not the config's diff_id: its files are not attributed to it reliably"}
+				}
 			}
 			return nil
 		}
@@ -424,9 +452,11 @@ func (l *filteredLayer) copy(tw *tar.Writer) *inventory.Problem {
 	}
 }
 
-// copyFile writes one kept file. Small files (package databases, metadata:
-// nearly all) are read whole first, so a truncated one is dropped rather
-// than handed to an extractor; larger ones stream and are padded.
+// copyFile writes one kept file, read whole first so that a truncated one
+// is dropped rather than handed to an extractor (or padded: a hostile
+// header could declare hundreds of MB the stream does not hold). Small files
+// (package databases, metadata: nearly all) wait in memory, larger ones in
+// an unlinked temp file.
 func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader) error {
 	if h.Size <= 1<<20 {
 		buf := make([]byte, h.Size)
@@ -439,14 +469,23 @@ func (l *filteredLayer) copyFile(tw *tar.Writer, h *tar.Header, r io.Reader) err
 		_, err := tw.Write(buf)
 		return err
 	}
+	tf, err := os.CreateTemp(l.img.opt.Limits.TempDir, "lambdascan-layer-file-*")
+	if err != nil {
+		return err
+	}
+	os.Remove(tf.Name())
+	defer tf.Close()
+	if _, err := io.CopyN(tf, r, h.Size); err != nil {
+		return err
+	}
+	if _, err := tf.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
 	if err := tw.WriteHeader(h); err != nil {
 		return err
 	}
-	if n, err := io.CopyN(tw, r, h.Size); err != nil {
-		_, _ = io.CopyN(tw, zeros{}, h.Size-n) // keep the tar valid
-		return err
-	}
-	return nil
+	_, err = io.CopyN(tw, tf, h.Size)
+	return err
 }
 
 // uncompressed opens a layer's tar stream, inflating gzip layers with
@@ -497,24 +536,23 @@ type countingReader struct {
 	r     io.Reader
 	n     int64
 	limit int64
+	ctx   context.Context // stops the stream when done
 }
 
 var errLayerTooLarge = errors.New("layer over the uncompressed limit")
 
 func (c *countingReader) Read(p []byte) (int, error) {
+	if c.ctx != nil {
+		if err := c.ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.limit > 0 && c.n > c.limit {
 		return n, errLayerTooLarge
 	}
 	return n, err
-}
-
-type zeros struct{}
-
-func (zeros) Read(p []byte) (int, error) {
-	clear(p)
-	return len(p), nil
 }
 
 // RunImage scans a container image (target.Image names it) into a report:

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"path"
 	"strings"
 	"testing"
 
@@ -159,33 +160,68 @@ func (r rawTar) Uncompressed() (io.ReadCloser, error) {
 	return io.NopCloser(bytes.NewReader(r.data)), nil
 }
 func (r rawTar) MediaType() (types.MediaType, error) { return types.DockerUncompressedLayer, nil }
+
+// Size: the embedded layer's would gzip it anew on every call.
+func (r rawTar) Size() (int64, error) { return int64(len(r.data)), nil }
 func (r rawTar) DiffID() (v1.Hash, error) {
 	return v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("cd", 32)}, nil
 }
 
 // Whatever a layer holds, the filter yields a readable tar (possibly cut
-// short, with a problem) and never panics.
+// short, with a problem), keeps only files the layer held, each within the
+// per-file limit and all within the storage budget, and names every problem
+// with a known code. Each input gets a fresh filter: one shared across
+// inputs piled up problems and spent its budget for good, and with the
+// default limits a fuzzed header declaring a large kept file used to be
+// padded with zeros to its size (hundreds of MB an input: ~2 execs/s).
 func FuzzFilterLayer(f *testing.F) {
 	f.Add(imagetest.Tar(imagetest.DebianBase()...))
 	f.Add(imagetest.Tar(imagetest.PythonApp()...))
+	f.Add(imagetest.Tar(imagetest.File{Name: "var/task/app.jar", Body: bytes.Repeat([]byte("PK"), 40<<10)}))
 	f.Add([]byte("not a tar"))
-	filter, err := imagescan.NewFilter(imagescan.DefaultOptions()) // building extractors is the slow part
+	opt := imagescan.DefaultOptions()
+	opt.Limits.MaxEntryBytes = 64 << 10
+	opt.MaxKeptBytes = 256 << 10
+	base, err := imagescan.NewFilter(opt) // building extractors is the slow part
 	require.NoError(f, err)
 	good, err := imagetest.Layer()
 	require.NoError(f, err)
+	codes := []string{imagescan.CodeCorruptLayer, imagescan.CodeLayerTooLarge, imagescan.CodeStorageBudget, inventory.CodeEntryTooLarge}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		in := map[string]bool{}
+		tr := tar.NewReader(bytes.NewReader(data))
+		for {
+			h, err := tr.Next()
+			if err != nil {
+				break
+			}
+			in[strings.TrimPrefix(path.Clean("/"+h.Name), "/")] = true
+		}
+		filter := base.Fresh()
 		rc, err := filter.Layer(rawTar{Layer: good, data: data}).Uncompressed()
 		require.NoError(t, err)
 		defer rc.Close()
-		tr := tar.NewReader(rc)
+		tr = tar.NewReader(rc)
+		var kept int64
 		for {
-			_, err := tr.Next()
+			h, err := tr.Next()
 			if err == io.EOF {
 				break
 			}
 			require.NoError(t, err, "the filtered stream is a valid tar")
-			_, err = io.Copy(io.Discard, tr)
+			n, err := io.Copy(io.Discard, tr)
 			require.NoError(t, err)
+			name := strings.TrimPrefix(path.Clean("/"+h.Name), "/")
+			if h.Typeflag != tar.TypeReg || strings.HasPrefix(path.Base(name), ".wh.") {
+				continue
+			}
+			require.True(t, in[name], "%q was not in the layer", name)
+			require.LessOrEqual(t, n, opt.Limits.MaxEntryBytes, "%q over the per-file limit", name)
+			kept += n
+		}
+		require.LessOrEqual(t, kept, opt.MaxKeptBytes, "kept bytes over the budget")
+		for _, p := range filter.Problems() {
+			require.Contains(t, codes, p.Code, "%+v", p)
 		}
 	})
 }

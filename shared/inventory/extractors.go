@@ -84,6 +84,7 @@ func newExtractors(fsys fs.FS, opt ExtractOptions) (*Extraction, error) {
 		}},
 	}
 	x := &Extraction{rec: &recorder{}}
+	g := newGuard(fsys, lim, x.rec)
 	var jars javaJars // one opening of each jar for both jar extractors
 	for _, c := range append(constructors[:len(constructors):len(constructors)], opt.Extra...) {
 		e, err := c(cfg)
@@ -102,9 +103,11 @@ func newExtractors(fsys fs.FS, opt ExtractOptions) (*Extraction, error) {
 			x.jars = e.(*jarmanifest.Extractor)
 			continue
 		}
-		x.Extractors = append(x.Extractors, recording{Extractor: e, rec: x.rec})
+		x.Extractors = append(x.Extractors, recording{Extractor: guarded{Extractor: e, g: g}, rec: x.rec})
 	}
-	x.Extractors = append(x.Extractors, recording{Extractor: jars, rec: x.rec})
+	// jars carries the jar extractor's name, so the guard's nested-archive
+	// budget check runs before either jar extractor opens a jar.
+	x.Extractors = append(x.Extractors, recording{Extractor: guarded{Extractor: jars, g: g}, rec: x.rec})
 	x.bundles = bundledjs.NewWith(bundledjs.Config{MaxFileBytes: lim.MaxEntryBytes, SkipDirs: opt.SkipBundleDirs})
 	x.Extractors = append(x.Extractors, recording{Extractor: x.bundles, rec: x.rec})
 	return x, nil
@@ -132,7 +135,7 @@ type recording struct {
 func (w recording) Extract(ctx context.Context, in *filesystem.ScanInput) (inventory.Inventory, error) {
 	inv, err := w.Extractor.Extract(ctx, in)
 	if err != nil {
-		w.rec.add(Problem{Code: CodeExtractorError, Path: in.Path, Detail: w.Name() + ": " + err.Error()})
+		w.rec.add(problemOf(w.Name(), in.Path, err))
 	}
 	return inv, err
 }
@@ -156,10 +159,15 @@ func NewExtraction(fsys fs.FS, opt ExtractOptions) (*Extraction, error) {
 
 // Problems are the recorded per-file errors and the plugins that failed.
 func (x *Extraction) Problems(statuses []*plugin.Status) []Problem {
-	x.rec.mu.Lock()
-	recorded := slices.Clone(x.rec.problems)
-	x.rec.mu.Unlock()
+	recorded := x.Recorded()
 	return append(recorded, failedPlugins(statuses, recorded)...)
+}
+
+// Recorded is what the extractors recorded, file by file.
+func (x *Extraction) Recorded() []Problem {
+	x.rec.mu.Lock()
+	defer x.rec.mu.Unlock()
+	return slices.Clone(x.rec.problems)
 }
 
 // Unwrap returns the extractor inside our wrappers, and whether it only
@@ -167,6 +175,9 @@ func (x *Extraction) Problems(statuses []*plugin.Status) []Problem {
 func Unwrap(e filesystem.Extractor) (filesystem.Extractor, bool) {
 	if r, ok := e.(recording); ok {
 		e = r.Extractor
+	}
+	if g, ok := e.(guarded); ok {
+		e = g.Extractor
 	}
 	if b, ok := e.(binaryOnly); ok {
 		return b.Extractor, true

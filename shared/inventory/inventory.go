@@ -172,6 +172,7 @@ func scanOne(ctx context.Context, src Source, lim archive.Limits, res *Result) e
 	var zfs *archive.FS
 	if st.IsDir() {
 		fsys = scalibrfs.DirFS(src.Path)
+		res.Problems = append(res.Problems, dirProblems(src.Path)...)
 	} else {
 		f, err := os.Open(src.Path)
 		if err != nil {

@@ -61,7 +61,14 @@ func Extract(ctx context.Context, fsys scalibrfs.FS, opt ExtractOptions) (*Resul
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res := &Result{Problems: x.Problems(statuses)}
+	var res *Result
+	if zfs == nil || len(zfs.Problems()) == 0 {
+		res = &Result{Problems: x.Problems(statuses)}
+	} else {
+		// In a zip, an extractor fails outside Extract only when the entry
+		// cannot be opened, and the zip names that entry below.
+		res = &Result{Problems: x.Recorded()}
+	}
 	if zfs != nil {
 		for _, p := range zfs.Problems() {
 			res.Problems = append(res.Problems, Problem{Code: archiveCode(p.Err), Path: p.Path, Detail: p.Err.Error()})

@@ -3,34 +3,15 @@ package vulndb_test
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
-// FuzzParseRecord: the OSV ingest never panics and never keeps a record
-// without an id.
-func FuzzParseRecord(f *testing.F) {
-	seeds, _ := filepath.Glob(filepath.Join(testOSV, "*", "*.json"))
-	for _, s := range seeds {
-		if b, err := os.ReadFile(s); err == nil {
-			f.Add(b)
-		}
-	}
-	f.Add([]byte(`{"id":"X","affected":[{"package":{"ecosystem":"npm","name":"a"},"ranges":[{"type":"GIT"},{"type":"ECOSYSTEM","events":[{"introduced":"0"}]}]}]}`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		recs, err := vulndb.ParseRecord(data)
-		if err != nil {
-			return
-		}
-		_ = recs
-	})
-}
-
-// FuzzOpenIndex: a damaged index opens with an error or answers lookups
-// with results or errors, never a panic.
+// FuzzOpenIndex: a damaged index opens with a named error, or answers
+// lookups with ErrCorrupt or advisories that have ids, the same each time.
 func FuzzOpenIndex(f *testing.F) {
 	var good bytes.Buffer
 	if _, err := vulndb.Build(context.Background(), vulndb.BuildOptions{Sources: []string{testOSV}, Now: fixedNow}, &good); err != nil {
@@ -44,7 +25,23 @@ func FuzzOpenIndex(f *testing.F) {
 			return
 		}
 		for _, k := range [][2]string{{"npm", "lodash"}, {"PyPI", "urllib3"}, {"Maven", "org.apache.logging.log4j:log4j-core"}} {
-			_, _ = db.Lookup(k[0], k[1])
+			advs, err := db.Lookup(k[0], k[1])
+			if err != nil {
+				if !errors.Is(err, vulndb.ErrCorrupt) {
+					t.Fatalf("unnamed lookup error: %v", err)
+				}
+				continue
+			}
+			for _, a := range advs {
+				if strings.TrimSpace(a.ID) == "" {
+					t.Fatalf("advisory without an id for %v", k)
+				}
+			}
+			// A second lookup (cached) answers the same.
+			again, err := db.Lookup(k[0], k[1])
+			if err != nil || len(again) != len(advs) {
+				t.Fatalf("second lookup differs: %d vs %d advisories, %v", len(again), len(advs), err)
+			}
 		}
 	})
 }

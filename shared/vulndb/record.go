@@ -109,7 +109,7 @@ func ParseRecord(data []byte) ([]keyed, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadRecord, err)
 	}
-	if r.ID == "" {
+	if strings.TrimSpace(r.ID) == "" {
 		return nil, fmt.Errorf("%w: no id", ErrBadRecord)
 	}
 	if r.Withdrawn != "" {

@@ -6,9 +6,11 @@ package imagetest
 import (
 	"archive/tar"
 	"bytes"
+	"encoding/json"
 	"io"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -146,5 +148,53 @@ func PythonApp() []File {
 		{Name: "var/task/", Dir: true},
 		{Name: "var/task/app.py", Body: []byte("import requests\n")},
 		{Name: "var/task/requests-2.25.0.dist-info/METADATA", Body: []byte("Metadata-Version: 2.1\nName: requests\nVersion: 2.25.0\n")},
+	}
+}
+
+// EditedTarball is a `docker save` tarball of img whose config was edited
+// after the fact: a config that lies about its layers (diff_ids), which
+// go-containerregistry will not write itself.
+func EditedTarball(img v1.Image, edit func(*v1.ConfigFile)) ([]byte, error) {
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cn, err := img.ConfigName()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	edit(cf)
+	lie, err := json.Marshal(cf)
+	if err != nil {
+		return nil, err
+	}
+	var good, out bytes.Buffer
+	if err := tarball.Write(name.MustParseReference("imagetest.example/app:latest"), img, &good); err != nil {
+		return nil, err
+	}
+	tr, tw := tar.NewReader(&good), tar.NewWriter(&out)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			err = tw.Close()
+			return out.Bytes(), err
+		}
+		if err != nil {
+			return nil, err
+		}
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, err
+		}
+		if h.Name == cn.String() {
+			body, h.Size = lie, int64(len(lie))
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(body); err != nil {
+			return nil, err
+		}
 	}
 }

@@ -63,6 +63,7 @@ const (
 	ErrImageUnreadable      ErrorName = "ImageUnreadable"
 	ErrRegistryUnreachable  ErrorName = "RegistryUnreachable"
 	ErrRegistryTLS          ErrorName = "RegistryTLSError"
+	ErrTooManyLayers        ErrorName = "TooManyLayers"
 	// Workflow errors (package contract): routed by the state machine.
 	ErrInvalidEvent     ErrorName = "InvalidEvent"
 	ErrFunctionNotFound ErrorName = "FunctionNotFound"

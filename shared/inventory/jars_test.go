@@ -49,7 +49,11 @@ func TestJavaJarsShareOneReader(t *testing.T) {
 	require.NoError(t, err)
 	var jars javaJars
 	for _, e := range x.Extractors {
-		if j, ok := e.(recording).Extractor.(javaJars); ok {
+		g, ok := e.(recording).Extractor.(guarded)
+		if !ok {
+			continue
+		}
+		if j, ok := g.Extractor.(javaJars); ok {
 			jars = j
 		}
 	}

@@ -70,13 +70,19 @@ type section struct {
 // Read reads the function table of the Go binary in r. It reads only the
 // sections it needs: the table, the writable data (to find the inline
 // trees) and the read-only section holding those trees.
-func Read(r io.ReaderAt) (*Table, error) {
+func Read(r io.ReaderAt) (t *Table, err error) {
+	defer func() {
+		// debug/gosym trusts the table's offsets; a crafted binary must
+		// cost its reachability, not the scan.
+		if p := recover(); p != nil {
+			t, err = nil, fmt.Errorf("%w: malformed table: %v", ErrNoTable, p)
+		}
+	}()
 	var head [4]byte
 	if _, err := r.ReadAt(head[:], 0); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoTable, err)
 	}
 	var x *exe
-	var err error
 	switch {
 	case bytes.Equal(head[:], []byte(elf.ELFMAG)):
 		x, err = openELF(r)
@@ -88,7 +94,7 @@ func Read(r io.ReaderAt) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoTable, err)
 	}
-	t := &Table{pkgs: map[string]map[string]bool{}}
+	t = &Table{pkgs: map[string]map[string]bool{}}
 	if bi, err := buildinfo.Read(r); err == nil {
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -242,7 +248,8 @@ func openMachO(r io.ReaderAt) (*exe, error) {
 	}
 	mk := func(s *macho.Section) section { return section{va: s.Addr, size: s.Size, read: s.Data} }
 	for _, s := range f.Sections {
-		if s.Seg == "__DATA" && (s.Name == "__noptrdata" || s.Name == "__data") {
+		// runtime.firstmoduledata: __noptrdata, or __go_module since Go 1.26.
+		if s.Seg == "__DATA" && s.Flags&0xff != 0x1 /* S_ZEROFILL */ {
 			x.data = append(x.data, mk(s))
 		}
 	}

@@ -7,10 +7,12 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/lambdascan/lambdascan/shared/scan.Version=$(VERSION)
 PEER_VERSION := v2.6.0
 PEER    ?= bin/osv-scanner
+GOVULNCHECK_VERSION := v1.1.4
+GOVULNCHECK ?= bin/govulncheck
 FUZZTIME ?= 30s
 RUNS    ?= 5
 
-.PHONY: bulk-integration lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
+.PHONY: bulk-integration lambdas synth build test vet unit race accuracy govulncheck bench peer demo demo-cli fuzz clean
 
 # lambdascan scans zips and directories; lambdascan-remote (run by it for
 # images and ARNs) carries the image and AWS code, kept out of zip scans.
@@ -50,10 +52,19 @@ bulk-integration:
 race:
 	$(GO) test -count=1 -race -skip TestAccuracyAgainstPeer ./shared/archive ./shared/vulndb ./shared/scan ./shared/bulk ./integration/localstack ./integration/scanflow
 
-# Recall of the peer's findings on ../shared/corpus; skipped (and says so) without ../shared.
-accuracy:
+# Recall of the peer's findings on ../shared/corpus, then Go reachability on
+# the corpus's binaries stripped against govulncheck on their unstripped
+# twins (arm64 needs binutils-aarch64-linux-gnu's strip); each is skipped
+# (and says so) without ../shared.
+accuracy: govulncheck
 	@LAMBDASCAN_SHARED=$(abspath $(SHARED)) $(GO) test -count=1 -run TestAccuracyAgainstPeer -v ./shared/scan \
 	  | grep -v -e '^=== RUN' -e '^    --- PASS' -e '^--- PASS' ; exit $${PIPESTATUS[0]}
+	@LAMBDASCAN_SHARED=$(abspath $(SHARED)) LAMBDASCAN_GOVULNCHECK=$(abspath $(GOVULNCHECK)) \
+	  $(GO) test -count=1 -timeout 20m -run TestReachabilityAgainstGovulncheck -v ./integration/reachcheck \
+	  | grep -E -e '^(---|ok|FAIL|PASS)' -e 'agree|lower|SKIP' ; exit $${PIPESTATUS[0]}
+
+govulncheck:
+	@test -x $(GOVULNCHECK) || GOBIN=$(abspath bin) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 
 # Wall time and peak RSS against OSV-Scanner on every corpus package, one run.
 bench: build peer
@@ -85,6 +96,7 @@ fuzz:
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/arn
 	$(GO) test -run XXX -fuzz FuzzParse -fuzztime $(FUZZTIME) ./shared/events
 	$(GO) test -run XXX -fuzz FuzzFilterLayer -fuzztime $(FUZZTIME) ./shared/imagescan
+	$(GO) test -run XXX -fuzz FuzzRead -fuzztime $(FUZZTIME) ./shared/goreach
 
 clean:
 	rm -rf bin

@@ -93,6 +93,10 @@ func newExtractors(fsys fs.FS, lim archive.Limits, rec *recorder, extra ...Const
 type recorder struct {
 	mu       sync.Mutex
 	problems []Problem
+	// keep: hold the Go binaries found open for the reachability check
+	// (ScanFS hands them to its Result, which releases them).
+	keep bool
+	kept []keptBinary
 }
 
 func (r *recorder) add(p Problem) {
@@ -111,6 +115,8 @@ func (w recording) Extract(ctx context.Context, in *filesystem.ScanInput) (inven
 	inv, err := w.Extractor.Extract(ctx, in)
 	if err != nil {
 		w.rec.add(Problem{Code: CodeExtractorError, Path: in.Path, Detail: w.Name() + ": " + err.Error()})
+	} else if w.Name() == gobinary.Name && len(inv.Packages) > 0 {
+		w.rec.retain(in.Path, in.Reader)
 	}
 	return inv, err
 }

@@ -112,6 +112,8 @@ type Result struct {
 	Packages []Package `json:"packages"`
 	Problems []Problem `json:"problems,omitempty"`
 	Notes    []string  `json:"notes,omitempty"`
+
+	binaries map[string]keptBinary // Go binaries held open (GoBinary, Release)
 }
 
 // Named errors for targets that cannot be read at all.
@@ -141,6 +143,7 @@ func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
 	res := &Result{}
 	for _, src := range sources {
 		if err := scanOne(ctx, src, lim, res); err != nil {
+			res.Release()
 			return nil, err
 		}
 	}
@@ -218,7 +221,7 @@ func guessOrigin(fsys fs.ReadDirFS, p string) Origin {
 
 // ScanFS inventories one filesystem (a zip view or a directory) into res.
 func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.Limits, res *Result) error {
-	rec := &recorder{}
+	rec := &recorder{keep: true}
 	exts, err := newExtractors(fsys, lim, rec)
 	if err != nil {
 		return err
@@ -234,8 +237,10 @@ func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.L
 		ReadSymlinks: false,
 	})
 	if err != nil {
+		releaseKept(rec.kept)
 		return fmt.Errorf("inventory: walking package: %w", err)
 	}
+	res.addBinaries(origin, rec.kept)
 	res.Problems = append(res.Problems, rec.problems...)
 	res.Problems = append(res.Problems, failedPlugins(statuses, rec.problems)...)
 	if zfs, ok := fsys.(*archive.FS); ok {

@@ -135,6 +135,20 @@ func affectedOf(db match.Lookuper, f *match.Finding) ([]vulndb.Affected, error) 
 	return nil, fmt.Errorf("advisory %s not in the index", f.ID)
 }
 
+// heldFirst reads a binary the inventory still holds open, and opens it
+// with open otherwise (an inventory from cache, a platform without dup).
+func heldFirst(inv *inventory.Result, open BinaryOpener) BinaryOpener {
+	return func(ctx context.Context, o inventory.Origin, p string) (io.ReaderAt, func(), error) {
+		if r, ok := inv.GoBinary(o, p); ok {
+			return r, func() {}, nil
+		}
+		if open == nil {
+			return nil, nil, errNotInSources
+		}
+		return open(ctx, o, p)
+	}
+}
+
 // sourceOpener opens package paths in the scan's own sources: the zip is
 // opened again and only the binary's entry is inflated.
 func sourceOpener(sources []inventory.Source, lim archive.Limits) BinaryOpener {

@@ -3,6 +3,8 @@ package scan_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,23 +106,34 @@ func TestGoReachabilityOnStrippedBinary(t *testing.T) {
 			"GO-TEST-0003": match.ReachUnknown, "GO-TEST-0004": match.ReachUnknown,
 		}, true},
 	}
+	// The scan reads the table from the binary the inventory holds: an
+	// opener that fails shows the entry is not inflated again.
+	noReopen := func(context.Context, inventory.Origin, string) (io.ReaderAt, func(), error) {
+		return nil, nil, errors.New("opened again")
+	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			zip := file(t, archivetest.Zip(archivetest.Entry{Name: "bootstrap", Body: tc.bin, Mode: 0o755}))
-			r := scan.Run(context.Background(), db, report.Target{Kind: "zip"}, []inventory.Source{{Path: zip}}, scan.Options{})
-			require.Nil(t, r.Error)
-			assert.Equal(t, tc.want, levels(r))
-			for _, f := range r.Findings {
-				if f.ID == "GO-TEST-0001" && tc.want[f.ID] == match.ReachSymbol {
-					assert.Equal(t, []string{"runtime.main"}, f.Reachability.Symbols)
+		for _, kind := range []string{"zip", "directory"} {
+			t.Run(tc.name+"/"+kind, func(t *testing.T) {
+				src := file(t, archivetest.Zip(archivetest.Entry{Name: "bootstrap", Body: tc.bin, Mode: 0o755}))
+				if kind == "directory" {
+					src = t.TempDir()
+					require.NoError(t, os.WriteFile(filepath.Join(src, "bootstrap"), tc.bin, 0o755))
 				}
-			}
-			noted := false
-			for _, n := range r.Notes {
-				noted = noted || strings.Contains(n, "/var/task/bootstrap")
-			}
-			assert.Equal(t, tc.note, noted, "notes: %v", r.Notes)
-		})
+				r := scan.Run(context.Background(), db, report.Target{Kind: kind}, []inventory.Source{{Path: src}}, scan.Options{OpenBinary: noReopen})
+				require.Nil(t, r.Error)
+				assert.Equal(t, tc.want, levels(r))
+				for _, f := range r.Findings {
+					if f.ID == "GO-TEST-0001" && tc.want[f.ID] == match.ReachSymbol {
+						assert.Equal(t, []string{"runtime.main"}, f.Reachability.Symbols)
+					}
+				}
+				noted := false
+				for _, n := range r.Notes {
+					noted = noted || strings.Contains(n, "/var/task/bootstrap")
+				}
+				assert.Equal(t, tc.note, noted, "notes: %v", r.Notes)
+			})
+		}
 	}
 }
 

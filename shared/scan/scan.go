@@ -93,6 +93,9 @@ func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
 		return finish()
 	}
 	inv, err := inventorise(ctx, r)
+	if inv != nil {
+		defer inv.Release() // Go binaries held open for reachability
+	}
 	t1 := now()
 	r.Timings.InventoryMS = t1.Sub(start).Milliseconds()
 	if err == nil {
@@ -111,7 +114,7 @@ func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
 		fail(r, err)
 		return finish()
 	}
-	r.Notes = append(r.Notes, reach(ctx, db, findings, opt.OpenBinary)...)
+	r.Notes = append(r.Notes, reach(ctx, db, findings, heldFirst(inv, opt.OpenBinary))...)
 	r.Findings = findings
 	if r.Findings == nil {
 		r.Findings = []match.Finding{}

@@ -63,6 +63,9 @@ type Options struct {
 	// Problems already known about the image (found when its layers were
 	// staged): they make the result partial like the scan's own.
 	Problems []inventory.Problem
+	// KeepGoBinaries holds the image's Go binaries (and its temp files)
+	// until the Result's Release, for the reachability check.
+	KeepGoBinaries bool
 }
 
 // DefaultOptions suit the scan Lambda's 2 GB of /tmp.
@@ -91,7 +94,12 @@ func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
 	}
-	defer simg.CleanUp()
+	cleanUp := func() { simg.CleanUp() }
+	defer func() {
+		if cleanUp != nil {
+			cleanUp()
+		}
+	}()
 	chain, err := simg.ChainLayers()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
@@ -103,6 +111,9 @@ func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) 
 	x, err := inventory.NewExtraction(root, opt.Limits, osExtractors...)
 	if err != nil {
 		return nil, err
+	}
+	if opt.KeepGoBinaries {
+		x.KeepGoBinaries()
 	}
 	inv, statuses, err := filesystem.Run(ctx, &filesystem.Config{
 		Extractors:   x.Extractors,
@@ -141,6 +152,11 @@ func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) 
 	res.Packages = inventory.Merge(res.Packages)
 	if len(res.Packages) == 0 {
 		res.Notes = append(res.Notes, "0 packages: no OS package database, lockfile, installed package metadata, jar or binary with build info was found")
+	}
+	if opt.KeepGoBinaries {
+		// The binaries read from the image's temp files: those go on Release.
+		x.HandOver(&res.Result, inventory.Origin{Kind: inventory.OriginImage}, cleanUp)
+		cleanUp = nil
 	}
 	return res, nil
 }
@@ -528,6 +544,7 @@ func RunImage(ctx context.Context, db *vulndb.DB, target report.Target, img v1.I
 		}
 		iopt.MaxLayerBytes = opt.MaxLayerBytes // 0: no limit (staged layers were checked)
 		iopt.Problems = opt.Problems
+		iopt.KeepGoBinaries = true // released by the scan once matched
 		res, err := ScanImage(ctx, img, iopt)
 		if err != nil {
 			return nil, err

@@ -43,8 +43,14 @@ func (r *recorder) retain(name string, f io.Reader) {
 	r.kept = append(r.kept, kb)
 }
 
-// binaryKey names a binary by where it runs: origin and Lambda path.
-func binaryKey(o Origin, p string) string { return o.Kind + "\x00" + o.Layer + "\x00" + p }
+// binaryKey names a binary by where it runs: origin and Lambda path. An
+// image has one final filesystem, so its layer does not matter.
+func binaryKey(o Origin, p string) string {
+	if o.Kind == OriginImage {
+		o.Layer = ""
+	}
+	return o.Kind + "\x00" + o.Layer + "\x00" + p
+}
 
 func (res *Result) addBinaries(o Origin, kept []keptBinary) {
 	if len(kept) == 0 {
@@ -81,4 +87,26 @@ func (res *Result) Release() {
 		k.done()
 	}
 	res.binaries = nil
+	for _, f := range res.release {
+		f()
+	}
+	res.release = nil
+}
+
+// KeepGoBinaries makes the extraction hold the Go binaries it finds open
+// (call before the walk); HandOver passes them to a Result.
+func (x *Extraction) KeepGoBinaries() { x.rec.keep = true }
+
+// HandOver gives res the Go binaries the walk kept, found in origin o;
+// release (the filesystem's clean-up, which the binaries need until then)
+// runs on res.Release.
+func (x *Extraction) HandOver(res *Result, o Origin, release func()) {
+	x.rec.mu.Lock()
+	kept := x.rec.kept
+	x.rec.kept = nil
+	x.rec.mu.Unlock()
+	res.addBinaries(o, kept)
+	if release != nil {
+		res.release = append(res.release, release)
+	}
 }

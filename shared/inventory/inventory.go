@@ -114,6 +114,7 @@ type Result struct {
 	Notes    []string  `json:"notes,omitempty"`
 
 	binaries map[string]keptBinary // Go binaries held open (GoBinary, Release)
+	release  []func()              // run by Release, after the binaries are closed
 }
 
 // Named errors for targets that cannot be read at all.

@@ -68,6 +68,21 @@ func (res *Result) addBinaries(o Origin, kept []keptBinary) {
 	}
 }
 
+// adopt takes over the Go binaries (and clean-ups) another Result holds.
+func (res *Result) adopt(o *Result) {
+	for key, k := range o.binaries {
+		if res.binaries == nil {
+			res.binaries = map[string]keptBinary{}
+		}
+		if old, dup := res.binaries[key]; dup {
+			old.done()
+		}
+		res.binaries[key] = k
+	}
+	res.release = append(res.release, o.release...)
+	o.binaries, o.release = nil, nil
+}
+
 // GoBinary returns a Go binary of this inventory, by origin and the path
 // its packages carry ("/var/task/bootstrap"), while it is kept open.
 func (res *Result) GoBinary(o Origin, p string) (io.ReaderAt, bool) {

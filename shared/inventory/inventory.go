@@ -113,6 +113,7 @@ type Result struct {
 	Problems []Problem `json:"problems,omitempty"`
 	Notes    []string  `json:"notes,omitempty"`
 
+	keep     bool                  // hold Go binaries (Options.KeepGoBinaries)
 	binaries map[string]keptBinary // Go binaries held open (GoBinary, Release)
 	release  []func()              // run by Release, after the binaries are closed
 }
@@ -127,8 +128,13 @@ var (
 type Options struct {
 	Limits *archive.Limits
 	// Known are inventories of further sources taken earlier (a layer
-	// version is immutable: its inventory is cached), merged in.
+	// version is immutable: its inventory is cached), merged in, with the
+	// Go binaries they hold.
 	Known []*Result
+	// KeepGoBinaries holds the Go binaries found open until the Result's
+	// Release, so a reachability check reads them without inflating them
+	// again. The caller must call Release.
+	KeepGoBinaries bool
 }
 
 // Version names the extractor set: cached inventories and filtered layers
@@ -141,7 +147,10 @@ func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
 	if opt.Limits != nil {
 		lim = *opt.Limits
 	}
-	res := &Result{}
+	res := &Result{keep: opt.KeepGoBinaries}
+	for _, k := range opt.Known {
+		res.adopt(k) // released with res, also when a source fails below
+	}
 	for _, src := range sources {
 		if err := scanOne(ctx, src, lim, res); err != nil {
 			res.Release()
@@ -222,7 +231,7 @@ func guessOrigin(fsys fs.ReadDirFS, p string) Origin {
 
 // ScanFS inventories one filesystem (a zip view or a directory) into res.
 func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.Limits, res *Result) error {
-	rec := &recorder{keep: true}
+	rec := &recorder{keep: res.keep}
 	exts, err := newExtractors(fsys, lim, rec)
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ type BinaryOpener func(ctx context.Context, origin inventory.Origin, p string) (
 
 // errNotInSources: the binary came from an inventory taken earlier (a
 // cached layer) or a target the opener cannot reach.
-var errNotInSources = errors.New("binary not available to this scan (a cached layer inventory or a container image)")
+var errNotInSources = errors.New("binary not available to this scan (its inventory came from cache)")
 
 // reach sets Reachability on every Go finding. Each binary's function table
 // is read once, and only for binaries that have Go findings. It returns

@@ -152,3 +152,20 @@ func TestGoReachabilityWithoutTheBinary(t *testing.T) {
 		assert.Equal(t, match.ReachUnknown, l, id)
 	}
 }
+
+// The scan step inventories each layer on its own and passes it as Known:
+// the binaries that inventory holds are adopted and read, then released.
+func TestGoReachabilityFromAFreshLayerInventory(t *testing.T) {
+	db := goDB(t)
+	layer := inventory.Source{Path: file(t, archivetest.Zip(archivetest.Entry{Name: "bin/tool", Body: demoBinary(t), Mode: 0o755})),
+		Origin: inventory.Origin{Kind: inventory.OriginLayer, Layer: "arn:aws:lambda:us-east-1:123456789012:layer:tools:3"}}
+	known, err := inventory.Scan(context.Background(), []inventory.Source{layer}, inventory.Options{KeepGoBinaries: true})
+	require.NoError(t, err)
+	_, held := known.GoBinary(layer.Origin, "/opt/bin/tool")
+	require.True(t, held)
+	fn := file(t, archivetest.Zip(archivetest.Entry{Name: "index.py", Body: []byte("x = 1\n")}))
+	r := scan.Run(context.Background(), db, report.Target{Kind: "function"}, []inventory.Source{{Path: fn}}, scan.Options{Known: []*inventory.Result{known}})
+	assert.Equal(t, match.ReachSymbol, levels(r)["GO-TEST-0001"])
+	_, held = known.GoBinary(layer.Origin, "/opt/bin/tool")
+	assert.False(t, held, "adopted by the scan")
+}

@@ -46,7 +46,7 @@ func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inv
 		opt.OpenBinary = sourceOpener(sources, lim)
 	}
 	return run(ctx, db, target, opt, func(ctx context.Context, _ *report.Report) (*inventory.Result, error) {
-		return inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits, Known: opt.Known})
+		return inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits, Known: opt.Known, KeepGoBinaries: true})
 	})
 }
 

@@ -89,6 +89,9 @@ func (d *Deps) runZip(ctx context.Context, db *vulndb.DB, f contract.Fetched, ta
 		target.Layers = append(target.Layers, report.Layer{ARN: l.LayerARN, CodeSha256: l.CodeSha256})
 		inv, src, err := d.layerInventory(ctx, l, filepath.Join(dir, fmt.Sprintf("layer-%d.zip", i)))
 		if err != nil {
+			for _, k := range known {
+				k.Release()
+			}
 			return nil, err
 		}
 		if inv != nil {
@@ -114,15 +117,19 @@ func (d *Deps) layerInventory(ctx context.Context, l contract.Staged, path strin
 	if err := d.download(ctx, l.Key, path); err != nil {
 		return nil, src, err
 	}
-	inv, err := inventory.Scan(ctx, []inventory.Source{src}, inventory.Options{})
+	// The layer's Go binaries stay open for the scan's reachability check,
+	// which releases them (scan.Run adopts Known inventories).
+	inv, err := inventory.Scan(ctx, []inventory.Source{src}, inventory.Options{KeepGoBinaries: true})
 	if err != nil {
 		return nil, src, nil
 	}
 	b, err := json.Marshal(inv)
 	if err != nil {
+		inv.Release()
 		return nil, src, err
 	}
 	if err := d.put(ctx, key, bytes.NewReader(b), int64(len(b)), nil); err != nil {
+		inv.Release()
 		return nil, src, err
 	}
 	return inv, src, nil

@@ -11,7 +11,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/google/osv-scalibr/semantic"
+
 	"github.com/lambdascan/lambdascan/shared/archive"
+	"github.com/lambdascan/lambdascan/shared/ecosystem"
 	"github.com/lambdascan/lambdascan/shared/goreach"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
@@ -124,11 +127,23 @@ func affectedOf(db match.Lookuper, f *match.Finding) ([]vulndb.Affected, error) 
 		if a.ID != f.ID {
 			continue
 		}
+		// Only the entries whose ranges hold this version count (a record
+		// may name other packages for other release branches), as in
+		// govulncheck; all of them if the version cannot be compared here.
+		v, verr := semantic.Parse(f.Package.Version, ecosystem.Base(f.Package.Ecosystem))
 		var out []vulndb.Affected
 		for _, e := range a.Affected {
-			if e.Name == f.Package.Name {
-				out = append(out, e)
+			if e.Name != f.Package.Name {
+				continue
 			}
+			if verr == nil {
+				one := a
+				one.Affected = []vulndb.Affected{e}
+				if hit, _, _ := match.Affects(one, f.Package, v); !hit {
+					continue
+				}
+			}
+			out = append(out, e)
 		}
 		return out, nil
 	}

@@ -169,3 +169,25 @@ func TestGoReachabilityFromAFreshLayerInventory(t *testing.T) {
 	_, held = known.GoBinary(layer.Origin, "/opt/bin/tool")
 	assert.False(t, held, "adopted by the scan")
 }
+
+// A record can name other packages for another release branch: only the
+// entries whose ranges hold the version decide the level.
+func TestGoReachabilityUsesTheMatchingEntry(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "osv")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "Go"), 0o755))
+	rec := `{"id":"GO-TEST-0005","affected":[
+		{"package":{"ecosystem":"Go","name":"stdlib"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.1.0"}]}],
+		 "ecosystem_specific":{"imports":[{"path":"runtime","symbols":["main"]}]}},
+		{"package":{"ecosystem":"Go","name":"stdlib"},"ranges":[{"type":"SEMVER","events":[{"introduced":"1.1.0"}]}],
+		 "ecosystem_specific":{"imports":[{"path":"net/http","symbols":["Get"]}]}}]}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Go", "GO-TEST-0005.json"), []byte(rec), 0o644))
+	var buf bytes.Buffer
+	_, err := vulndb.Build(context.Background(), vulndb.BuildOptions{Sources: []string{dir}}, &buf)
+	require.NoError(t, err)
+	db, err := vulndb.OpenReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	require.NoError(t, err)
+	zip := file(t, archivetest.Zip(archivetest.Entry{Name: "bootstrap", Body: demoBinary(t), Mode: 0o755}))
+	r := scan.Run(context.Background(), db, report.Target{Kind: "zip"}, []inventory.Source{{Path: zip}}, scan.Options{})
+	// The demo's toolchain is past 1.1.0: runtime.main does not count.
+	assert.Equal(t, map[string]string{"GO-TEST-0005": match.ReachModule}, levels(r))
+}

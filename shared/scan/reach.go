@@ -25,8 +25,8 @@ import (
 // the scanned target for reading; close releases it.
 type BinaryOpener func(ctx context.Context, origin inventory.Origin, p string) (r io.ReaderAt, close func(), err error)
 
-// errNotInSources: the binary came from an inventory taken earlier (a
-// cached layer) or a target the opener cannot reach.
+// errNotInSources: the binary's inventory came from cache (a layer version
+// scanned before), so neither the inventory nor the sources hold it.
 var errNotInSources = errors.New("binary not available to this scan (its inventory came from cache)")
 
 // reach sets Reachability on every Go finding. Each binary's function table

@@ -42,7 +42,7 @@ vet:
 
 # The CDK tests synthesize with the real step bootstraps built once here.
 unit: lambdas
-	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m -skip TestAccuracyAgainstPeer $$($(GO) list ./... | grep -v /integration/bulkflow)
+	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m -skip 'TestAccuracyAgainstPeer|TestReachabilityAgainstGovulncheck' $$($(GO) list ./... | grep -v /integration/bulkflow)
 
 # 200 functions through the bulk workflow: alone, so no other emulator competes for the 2 cores.
 bulk-integration:

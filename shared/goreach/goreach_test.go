@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/gosym"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,7 +24,15 @@ func buildDemo(t *testing.T, goos, goarch string, strip bool) string {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go toolchain")
 	}
-	out := filepath.Join(t.TempDir(), "demo")
+	out, err := buildDemoFor(goos, goarch, strip, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func buildDemoFor(goos, goarch string, strip bool, dir string) (string, error) {
+	out := filepath.Join(dir, "demo")
 	args := []string{"build", "-trimpath", "-o", out}
 	if strip {
 		args = append(args, "-ldflags=-s -w")
@@ -32,9 +41,9 @@ func buildDemo(t *testing.T, goos, goarch string, strip bool) string {
 	cmd.Dir = filepath.Join("testdata", "demo")
 	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0", "GOFLAGS=-mod=mod", "GOWORK=off")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
+		return "", fmt.Errorf("go build: %v\n%s", err, b)
 	}
-	return out
+	return out, nil
 }
 
 func readFile(t *testing.T, p string) *Table {
@@ -138,6 +147,19 @@ func TestReadNotAGoBinary(t *testing.T) {
 func FuzzRead(f *testing.F) {
 	f.Add([]byte("\x7fELF\x02\x01\x01"))
 	f.Add([]byte("MZ"))
+	if _, err := exec.LookPath("go"); err == nil {
+		// A real stripped binary, so mutations reach the table and the
+		// inline trees (built here: no binaries in the repository).
+		bin, err := buildDemoFor(runtime.GOOS, runtime.GOARCH, true, f.TempDir())
+		if err != nil {
+			f.Fatal(err)
+		}
+		data, err := os.ReadFile(bin)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tab, err := Read(bytes.NewReader(data))
 		// The contract: a table with functions, or ErrNoTable.

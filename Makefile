@@ -7,11 +7,13 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X github.com/lambdascan/lambdascan/shared/report/schema.Version=$(VERSION)
 PEER_VERSION := v2.6.0
 PEER    ?= bin/osv-scanner
+GOVULNCHECK_VERSION := v1.1.4
+GOVULNCHECK ?= bin/govulncheck
 FUZZTIME ?= 30s
 FUZZMINIMIZE ?= 5s
 RUNS    ?= 5
 
-.PHONY: bulk-integration integration lambdas synth build check test vet unit race accuracy bench bench-lambdas peer demo demo-cli fuzz hostile clean
+.PHONY: bulk-integration integration lambdas synth build check test vet unit race accuracy govulncheck bench bench-lambdas peer demo demo-cli fuzz hostile clean
 
 # lambdascan scans zips and directories; lambdascan-remote (run by it for
 # images and ARNs) carries the image and AWS code, kept out of zip scans.
@@ -52,7 +54,7 @@ unit:
 # The workflow on the local stack (moto) and the CDK synthesis with the
 # real step bootstraps, built once here.
 integration: lambdas
-	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m ./cdk/... $$($(GO) list ./integration/... | grep -v /integration/bulkflow)
+	LAMBDASCAN_ASSETS=$(abspath $(LAMBDA_DIR)) $(GO) test -count=1 -timeout 20m -skip TestReachabilityAgainstGovulncheck ./cdk/... $$($(GO) list ./integration/... | grep -v /integration/bulkflow)
 
 # 200 functions through the bulk workflow: alone, so no other emulator competes for the 2 cores.
 # --line-buffered: each line shows as the run makes it, not in one burst at the end.
@@ -63,10 +65,19 @@ bulk-integration:
 race:
 	$(GO) test -count=1 -race -skip TestAccuracyAgainstPeer ./shared/archive ./shared/vulndb ./shared/scan ./shared/bulk ./integration/localstack ./integration/scanflow
 
-# Recall of the peer's findings on ../shared/corpus; skipped (and says so) without ../shared.
-accuracy:
+# Recall of the peer's findings on ../shared/corpus, then Go reachability on
+# the corpus's binaries stripped against govulncheck on their unstripped
+# twins (arm64 needs binutils-aarch64-linux-gnu's strip); each is skipped
+# (and says so) without ../shared.
+accuracy: govulncheck
 	@LAMBDASCAN_SHARED=$(abspath $(SHARED)) $(GO) test -count=1 -run TestAccuracyAgainstPeer -v ./shared/scan \
 	  | grep --line-buffered -v -e '^=== RUN' -e '^    --- PASS' -e '^--- PASS' ; exit $${PIPESTATUS[0]}
+	@LAMBDASCAN_SHARED=$(abspath $(SHARED)) LAMBDASCAN_GOVULNCHECK=$(abspath $(GOVULNCHECK)) \
+	  $(GO) test -count=1 -timeout 20m -run TestReachabilityAgainstGovulncheck -v ./integration/reachcheck \
+	  | grep --line-buffered -E -e '^(---|ok|FAIL|PASS)' -e 'agree|lower|SKIP' ; exit $${PIPESTATUS[0]}
+
+govulncheck:
+	@test -x $(GOVULNCHECK) || GOBIN=$(abspath bin) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 
 # Wall time and peak RSS against OSV-Scanner on every corpus package, one run;
 # fails, naming the target and package, when a ratio misses its target.
@@ -106,7 +117,7 @@ demo-cli: build
 # default, and the exec count stalls meanwhile): FUZZMINIMIZE bounds it.
 FUZZ_TARGETS := ./shared/archive:FuzzOpen ./shared/vulndb:FuzzParseRecord ./shared/vulndb:FuzzOpenIndex \
 	./shared/arn:FuzzParse ./shared/events:FuzzParse ./shared/inventory:FuzzLockfiles ./shared/imagescan:FuzzFilterLayer \
-	./shared/inventory/extract/bundledjs:FuzzExtract ./shared/inventory/extract/jarmanifest:FuzzManifest ./shared/feeds:FuzzParseFeeds
+	./shared/inventory/extract/bundledjs:FuzzExtract ./shared/inventory/extract/jarmanifest:FuzzManifest ./shared/feeds:FuzzParseFeeds ./shared/goreach:FuzzRead
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	  echo "== $${t#*:} ($${t%%:*})"; \

@@ -69,6 +69,9 @@ type Options struct {
 	// Problems already known about the image (found when its layers were
 	// staged): they make the result partial like the scan's own.
 	Problems []inventory.Problem
+	// KeepGoBinaries holds the image's Go binaries (and its temp files)
+	// until the Result's Release, for the reachability check.
+	KeepGoBinaries bool
 }
 
 // DefaultOptions suit the scan Lambda's 2 GB of /tmp.
@@ -104,7 +107,12 @@ func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) 
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
 	}
-	defer simg.CleanUp()
+	cleanUp := func() { simg.CleanUp() }
+	defer func() {
+		if cleanUp != nil {
+			cleanUp()
+		}
+	}()
 	chain, err := simg.ChainLayers()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrImageUnreadable, err)
@@ -125,6 +133,7 @@ func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) 
 		Limits:         opt.Limits,
 		Extra:          osExtractors,
 		SkipBundleDirs: runtimeDirs,
+		KeepGoBinaries: opt.KeepGoBinaries,
 		Attribute: func(ctx context.Context, inv *scalibrinv.Inventory, exts []filesystem.Extractor) func(*extractor.Package) inventory.Origin {
 			trace.PopulateLayerDetails(ctx, inv, chain, exts, &filesystem.Config{Stats: stats.NoopCollector{}})
 			if len(inv.ContainerImageMetadata) > 0 {
@@ -149,6 +158,11 @@ func ScanImage(ctx context.Context, img v1.Image, opt Options) (*Result, error) 
 	res.Dropped = inv.Dropped
 	if len(res.Packages) == 0 && !inventory.HasCode(res.Problems, inventory.CodeBundled) {
 		res.Notes = append(res.Notes, "0 packages: no OS package database, lockfile, installed package metadata, jar or binary with build info was found")
+	}
+	if opt.KeepGoBinaries {
+		// The binaries read from the image's temp files: those go on Release.
+		res.Result.Adopt(inv, cleanUp)
+		cleanUp = nil
 	}
 	return res, nil
 }
@@ -568,6 +582,7 @@ func RunImage(ctx context.Context, db *vulndb.DB, target report.Target, img v1.I
 		}
 		iopt.MaxLayerBytes = opt.MaxLayerBytes // 0: no limit (staged layers were checked)
 		iopt.Problems = opt.Problems
+		iopt.KeepGoBinaries = true // released by the scan once matched
 		res, err := ScanImage(ctx, img, iopt)
 		if err != nil {
 			return nil, err

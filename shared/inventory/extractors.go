@@ -118,6 +118,10 @@ func newExtractors(fsys fs.FS, opt ExtractOptions) (*Extraction, error) {
 type recorder struct {
 	mu       sync.Mutex
 	problems []Problem
+	// keep: hold the Go binaries found open for the reachability check
+	// (ScanFS hands them to its Result, which releases them).
+	keep bool
+	kept []keptBinary
 }
 
 func (r *recorder) add(p Problem) {
@@ -136,6 +140,8 @@ func (w recording) Extract(ctx context.Context, in *filesystem.ScanInput) (inven
 	inv, err := w.Extractor.Extract(ctx, in)
 	if err != nil {
 		w.rec.add(problemOf(w.Name(), in.Path, err))
+	} else if w.Name() == gobinary.Name && len(inv.Packages) > 0 {
+		w.rec.retain(in.Path, in.Reader)
 	}
 	return inv, err
 }

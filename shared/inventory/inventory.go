@@ -109,6 +109,10 @@ type Result struct {
 	Notes    []string  `json:"notes,omitempty"`
 	// Dropped: what an extractor named but is not shipped (see shipped.go).
 	Dropped []Dropped `json:"dropped,omitempty"`
+
+	keep     bool                  // hold Go binaries (Options.KeepGoBinaries)
+	binaries map[string]keptBinary // Go binaries held open (GoBinary, Release)
+	release  []func()              // run by Release, after the binaries are closed
 }
 
 // Named errors for targets that cannot be read at all.
@@ -121,8 +125,13 @@ var (
 type Options struct {
 	Limits *archive.Limits
 	// Known are inventories of further sources taken earlier (a layer
-	// version is immutable: its inventory is cached), merged in.
+	// version is immutable: its inventory is cached), merged in, with the
+	// Go binaries they hold.
 	Known []*Result
+	// KeepGoBinaries holds the Go binaries found open until the Result's
+	// Release, so a reachability check reads them without inflating them
+	// again. The caller must call Release.
+	KeepGoBinaries bool
 }
 
 // Version names the extractor set: cached inventories and filtered layers
@@ -135,9 +144,13 @@ func Scan(ctx context.Context, sources []Source, opt Options) (*Result, error) {
 	if opt.Limits != nil {
 		lim = *opt.Limits
 	}
-	res := &Result{}
+	res := &Result{keep: opt.KeepGoBinaries}
+	for _, k := range opt.Known {
+		res.adopt(k) // released with res, also when a source fails below
+	}
 	for _, src := range sources {
 		if err := scanOne(ctx, src, lim, res); err != nil {
+			res.Release()
 			return nil, err
 		}
 	}
@@ -217,10 +230,11 @@ func guessOrigin(fsys fs.ReadDirFS, p string) Origin {
 
 // ScanFS inventories one filesystem (a zip view or a directory) into res.
 func ScanFS(ctx context.Context, fsys scalibrfs.FS, origin Origin, lim archive.Limits, res *Result) error {
-	r, err := Extract(ctx, fsys, ExtractOptions{Origin: origin, Limits: lim})
+	r, err := Extract(ctx, fsys, ExtractOptions{Origin: origin, Limits: lim, KeepGoBinaries: res.keep})
 	if err != nil {
 		return err
 	}
+	res.adopt(r)
 	res.Packages = append(res.Packages, r.Packages...)
 	res.Problems = append(res.Problems, r.Problems...)
 	res.Dropped = append(res.Dropped, r.Dropped...)

@@ -33,6 +33,9 @@ type ExtractOptions struct {
 	// extractors, and returns each package's origin: an image attributes
 	// packages to the layer that added them.
 	Attribute func(ctx context.Context, inv *scalibrinv.Inventory, exts []filesystem.Extractor) func(*extractor.Package) Origin
+	// KeepGoBinaries holds the Go binaries found open in the Result until
+	// its Release (see Options.KeepGoBinaries).
+	KeepGoBinaries bool
 }
 
 // Extract is the one inventory pipeline, for a zip, a directory and a
@@ -43,6 +46,9 @@ func Extract(ctx context.Context, fsys scalibrfs.FS, opt ExtractOptions) (*Resul
 	x, err := newExtractors(fsys, opt)
 	if err != nil {
 		return nil, err
+	}
+	if opt.KeepGoBinaries {
+		x.KeepGoBinaries()
 	}
 	zfs, _ := fsys.(*archive.FS)
 	if zfs != nil {
@@ -56,9 +62,11 @@ func Extract(ctx context.Context, fsys scalibrfs.FS, opt ExtractOptions) (*Resul
 		ReadSymlinks: false,
 	})
 	if err != nil {
+		x.release()
 		return nil, fmt.Errorf("inventory: walking package: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
+		x.release()
 		return nil, err
 	}
 	var res *Result
@@ -100,6 +108,9 @@ func Extract(ctx context.Context, fsys scalibrfs.FS, opt ExtractOptions) (*Resul
 		}
 	}
 	res.Problems = append(res.Problems, x.readProblems(bundled)...)
+	// The binaries are keyed by where they run: an image's single final
+	// filesystem, or the source's root.
+	x.HandOver(res, opt.Origin, nil)
 	return res, nil
 }
 

@@ -29,13 +29,24 @@ type Options struct {
 	Limits *archive.Limits
 	Now    func() time.Time
 	Known  []*inventory.Result // inventories taken earlier (cached layers)
+	// OpenBinary opens a Go binary for its function table (reachability);
+	// Run opens its own sources when nil. Without one, Go findings are
+	// "unknown".
+	OpenBinary BinaryOpener
 }
 
 // Run scans the sources of one target. It never returns nil: a failure is a
 // report with status failed and a named error.
 func Run(ctx context.Context, db *vulndb.DB, target report.Target, sources []inventory.Source, opt Options) *report.Report {
+	if opt.OpenBinary == nil {
+		lim := archive.DefaultLimits()
+		if opt.Limits != nil {
+			lim = *opt.Limits
+		}
+		opt.OpenBinary = sourceOpener(sources, lim)
+	}
 	return run(ctx, db, target, opt, func(ctx context.Context, _ *report.Report) (*inventory.Result, error) {
-		return inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits, Known: opt.Known})
+		return inventory.Scan(ctx, sources, inventory.Options{Limits: opt.Limits, Known: opt.Known, KeepGoBinaries: true})
 	})
 }
 
@@ -85,6 +96,9 @@ func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
 		return finish()
 	}
 	inv, err := inventorise(ctx, r)
+	if inv != nil {
+		defer inv.Release() // Go binaries held open for reachability
+	}
 	t1 := now()
 	r.Timings.InventoryMS = t1.Sub(start).Milliseconds()
 	if err == nil {
@@ -103,6 +117,7 @@ func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
 		fail(r, err)
 		return finish()
 	}
+	r.Notes = append(r.Notes, reach(ctx, db, findings, heldFirst(inv, opt.OpenBinary))...)
 	r.Findings = findings
 	if r.Findings == nil {
 		r.Findings = []match.Finding{}

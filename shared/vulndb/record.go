@@ -49,6 +49,8 @@ type Affected struct {
 	Ranges    []Range    `json:"ranges,omitempty"`
 	Versions  []string   `json:"versions,omitempty"`
 	Severity  []Severity `json:"severity,omitempty"`
+	// Go is set on Go advisories: the vulnerable packages and symbols.
+	Go *GoSpecific `json:"go,omitempty"`
 }
 
 // Range is an OSV range; GIT ranges are kept so the order of ranges is
@@ -88,9 +90,10 @@ type osvRecord struct {
 			Ecosystem string `json:"ecosystem"`
 			Name      string `json:"name"`
 		} `json:"package"`
-		Ranges   []Range    `json:"ranges"`
-		Versions []string   `json:"versions"`
-		Severity []Severity `json:"severity"`
+		Ranges            []Range         `json:"ranges"`
+		Versions          []string        `json:"versions"`
+		Severity          []Severity      `json:"severity"`
+		EcosystemSpecific json.RawMessage `json:"ecosystem_specific"`
 	} `json:"affected"`
 }
 
@@ -144,6 +147,7 @@ func ParseRecord(data []byte) ([]keyed, error) {
 			Ranges:    a.Ranges,
 			Versions:  a.Versions,
 			Severity:  a.Severity,
+			Go:        goSpecific(ecosystem.Base(a.Package.Ecosystem), a.EcosystemSpecific),
 		})
 	}
 	out := make([]keyed, 0, len(order))

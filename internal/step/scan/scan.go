@@ -111,6 +111,9 @@ func (h *Handler) runZip(ctx context.Context, db *vulndb.DB, f contract.Fetched,
 		target.Layers = append(target.Layers, report.Layer{ARN: l.LayerARN, CodeSha256: l.CodeSha256})
 		inv, src, err := h.layerInventory(ctx, l, filepath.Join(dir, fmt.Sprintf("layer-%d.zip", i)))
 		if err != nil {
+			for _, k := range known {
+				k.Release()
+			}
 			return nil, err
 		}
 		if inv != nil {
@@ -136,15 +139,19 @@ func (h *Handler) layerInventory(ctx context.Context, l contract.Staged, path st
 	if err := h.download(ctx, l.Key, path); err != nil {
 		return nil, src, err
 	}
-	inv, err := inventory.Scan(ctx, []inventory.Source{src}, inventory.Options{})
+	// The layer's Go binaries stay open for the scan's reachability check,
+	// which releases them (scan.Run adopts Known inventories).
+	inv, err := inventory.Scan(ctx, []inventory.Source{src}, inventory.Options{KeepGoBinaries: true})
 	if err != nil {
 		return nil, src, nil
 	}
 	b, err := json.Marshal(inv)
 	if err != nil {
+		inv.Release()
 		return nil, src, err
 	}
 	if err := h.put(ctx, key, b); err != nil {
+		inv.Release()
 		return nil, src, err
 	}
 	return inv, src, nil

@@ -63,7 +63,7 @@ bulk-integration:
 
 # Packages with locks, goroutines or shared state (the local stack included).
 race:
-	$(GO) test -count=1 -race -skip TestAccuracyAgainstPeer ./shared/archive ./shared/vulndb ./shared/scan ./shared/bulk ./integration/localstack ./integration/scanflow
+	$(GO) test -count=1 -race -skip TestAccuracyAgainstPeer ./shared/archive ./shared/vulndb ./shared/scan ./shared/bulk ./shared/awsclient/member ./integration/localstack ./integration/scanflow
 
 # Recall of the peer's findings on ../shared/corpus, then Go reachability on
 # the corpus's binaries stripped against govulncheck on their unstripped

@@ -32,7 +32,7 @@ import (
 
 // MetricsNamespace is where the steps publish (the only namespace the
 // metrics role may write to).
-const MetricsNamespace = "LambdaScan"
+const MetricsNamespace = contract.MetricsNamespace
 
 // Scanner is the deployed workflow.
 type Scanner struct {

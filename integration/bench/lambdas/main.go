@@ -9,8 +9,9 @@
 // bare handler's. It also measures the alternative of one binary holding
 // every light step (lightmux, chosen by _HANDLER).
 //
-// Targets: light steps ≤ 12 MB and ≤ 2.5× the bare handler; scan, fetch
-// and mirror ≤ 35 MB. A missed target names the step and exits 1.
+// Targets: light steps ≤ 12 MB and ≤ 2.5× the bare handler, and none of
+// osv-scalibr, go-containerregistry or SQLite linked (nor by the CDK app);
+// scan, fetch and mirror ≤ 35 MB. A missed target names the step and exits 1.
 package main
 
 import (
@@ -48,6 +49,7 @@ type target struct {
 	step               bool // a deployed step (targets apply)
 	size               int64
 	pkgs               int
+	scanning           []string // scanning packages linked (osv-scalibr, go-containerregistry, SQLite)
 	times              []time.Duration
 }
 
@@ -77,7 +79,7 @@ func main() {
 			fatal(err)
 		}
 		t.size = st.Size()
-		if t.pkgs, err = countPackages(t.pkg); err != nil {
+		if t.pkgs, t.scanning, err = listPackages(t.pkg); err != nil {
 			fatal(err)
 		}
 		if err := build(t.pkg, filepath.Join(dir, "host", t.name), runtime.GOOS, runtime.GOARCH); err != nil {
@@ -118,7 +120,10 @@ func main() {
 			kind, goal = "yardstick", "-"
 		case t.light:
 			kind, goal = "light", "≤ 12 MB, ≤ 2.5×"
-			ok = t.size <= lightMax && ratio <= ratioMax
+			ok = t.size <= lightMax && ratio <= ratioMax && len(t.scanning) == 0
+			if len(t.scanning) > 0 {
+				goal += ", links " + strings.Join(t.scanning, " ")
+			}
 		default:
 			kind, goal = "engine", "≤ 35 MB"
 			ok = t.size <= heavyMax
@@ -143,6 +148,15 @@ func main() {
 		}
 	}
 	fmt.Printf("\nall step bootstraps: %.1f MB\n", float64(total)/mb)
+	// The CDK app needs step names and tag keys, never the scanner.
+	if _, scanning, err := listPackages("./cdk"); err != nil {
+		fatal(err)
+	} else if len(scanning) > 0 {
+		fmt.Printf("the CDK app links %s\n", strings.Join(scanning, ", "))
+		missed = append(missed, "cdk")
+	} else {
+		fmt.Println("the CDK app links no scanning code")
+	}
 	if len(missed) > 0 {
 		fmt.Printf("targets missed: %s\n", strings.Join(missed, ", "))
 		os.Exit(1)
@@ -159,16 +173,29 @@ func build(pkg, out, goos, goarch string) error {
 	return nil
 }
 
-// countPackages counts the packages the linux/arm64 build links (standard
-// library included).
-func countPackages(pkg string) (int, error) {
+// scanningModules are what a light step (and the CDK app) must not link.
+var scanningModules = []string{"github.com/google/osv-scalibr", "github.com/google/go-containerregistry", "modernc.org/sqlite"}
+
+// listPackages counts the packages the linux/arm64 build links (standard
+// library included) and names the scanning modules among them.
+func listPackages(pkg string) (int, []string, error) {
 	cmd := exec.Command("go", "list", "-deps", "-tags", "lambda.norpc", pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=arm64")
 	out, err := cmd.Output()
 	if err != nil {
-		return 0, fmt.Errorf("go list %s: %w", pkg, err)
+		return 0, nil, fmt.Errorf("go list %s: %w", pkg, err)
 	}
-	return len(strings.Fields(string(out))), nil
+	pkgs := strings.Fields(string(out))
+	var scanning []string
+	for _, m := range scanningModules {
+		for _, p := range pkgs {
+			if strings.HasPrefix(p, m) {
+				scanning = append(scanning, m)
+				break
+			}
+		}
+	}
+	return len(pkgs), scanning, nil
 }
 
 // fakeAPI is the Lambda Runtime API's first endpoint: it notes when a

@@ -208,7 +208,7 @@ func TestHostileCorpus(t *testing.T) {
 			switch exp.status {
 			case report.StatusFailed:
 				require.NotNil(t, r.Error)
-				assert.Equal(t, exp.reason, r.Error.Name)
+				assert.Equal(t, exp.reason, string(r.Error.Name))
 			case report.StatusPartial:
 				found := false
 				for _, p := range r.Reasons {

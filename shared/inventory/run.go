@@ -84,7 +84,15 @@ func Extract(ctx context.Context, fsys scalibrfs.FS, opt ExtractOptions) (*Resul
 	}
 	originOf := func(*extractor.Package) Origin { return opt.Origin }
 	if opt.Attribute != nil {
-		originOf = opt.Attribute(ctx, &inv, x.Extractors)
+		// Attribution re-extracts each package's file in older layers: with
+		// the bare extractors, so an older copy of a Go binary is not kept in
+		// place of the final one, and the guard's nested-archive budget is
+		// not spent again.
+		bare := make([]filesystem.Extractor, len(x.Extractors))
+		for i, e := range x.Extractors {
+			bare[i], _ = Unwrap(e)
+		}
+		originOf = opt.Attribute(ctx, &inv, bare)
 	}
 	var pkgs []Package
 	for _, p := range inv.Packages {

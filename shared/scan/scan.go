@@ -118,6 +118,8 @@ func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
 		return finish()
 	}
 	r.Notes = append(r.Notes, reach(ctx, db, findings, heldFirst(inv, opt.OpenBinary))...)
+	// Reachability is part of the risk order: sort again now it is known.
+	match.Sort(findings)
 	r.Findings = findings
 	if r.Findings == nil {
 		r.Findings = []match.Finding{}

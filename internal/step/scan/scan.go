@@ -59,7 +59,9 @@ func (h *Handler) Handle(ctx context.Context, in contract.ScanInput) (contract.S
 		return contract.Summary{}, err
 	}
 	code := in.Fetched.Code
-	id := contract.ScanID("", code, db.Info().Version)
+	// The extractor set's version is part of the id: results of an older
+	// engine are not reused after an upgrade.
+	id := contract.ScanID("", code, db.Info().Version+"/inventory-"+inventory.Version)
 	reportKey, cdxKey, spdxKey := contract.ResultKeys(id)
 	if r, err := h.readReport(ctx, reportKey); err == nil && r.Status != report.StatusFailed && !inventory.HasCode(r.Reasons, imagescan.CodeCorruptLayer) {
 		// Shared by content; a damaged image pull is not shared: it is pulled again.

@@ -103,6 +103,7 @@ func Parse(name string, args []string, stdout, stderr io.Writer) (req Request, c
 		return req, code, false
 	}
 	req.Layers = layers
+	req.FailOn = strings.ToLower(req.FailOn)
 	var sevErr error
 	req.Severities, sevErr = report.ParseSeverities(*severity)
 	switch {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/lambdascan/lambdascan/shared/match"
 )
@@ -144,10 +145,14 @@ func (t *table) line(s string, spans ...span) {
 	if t.err != nil {
 		return
 	}
+	// Names, versions and paths come from the scanned package: a control
+	// character (an ANSI or OSC escape) must not reach the terminal.
+	s = inert(s)
 	if t.opt.Width > 0 {
 		s = cut(s, t.opt.Width)
 	}
 	for _, sp := range spans {
+		sp.text = inert(sp.text)
 		if sp.text != "" && strings.Contains(s, sp.text) {
 			s = strings.Replace(s, sp.text, t.paint(sp.style, sp.text), 1)
 		}
@@ -156,6 +161,19 @@ func (t *table) line(s string, spans ...span) {
 }
 
 func (t *table) plain(s string) { t.line(s) }
+
+// inert shows control characters as U+FFFD.
+func inert(s string) string {
+	if !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, s)
+}
 
 func cut(s string, width int) string {
 	r := []rune(s)

@@ -112,3 +112,13 @@ func TestTargetDescribe(t *testing.T) {
 		assert.Equal(t, tc.want, report.DescribeTarget(tc.t))
 	}
 }
+
+// A package name carrying a terminal escape is printed inert.
+func TestTableEscapesControlCharacters(t *testing.T) {
+	r := goBinary()
+	r.Findings[0].Package.Name = "evil\x1b]0;pwned\x07\x1b[2J"
+	var buf bytes.Buffer
+	require.NoError(t, report.WriteTable(&buf, r))
+	assert.NotContains(t, buf.String(), "\x1b")
+	assert.NotContains(t, buf.String(), "\x07")
+}

@@ -22,6 +22,7 @@ type Props struct {
 	EnableTagging        bool     // tag scanned functions
 	BulkScanSchedule     string   // schedule expression of the bulk scan (bulk workflow; "" = off)
 	NotifySeverity       string   // notify on findings at or above
+	NotifyIgnoreUnknown  bool     // findings of unknown severity alone do not notify
 	CrossAccountRoleName string   // member-account role to assume ("" = this account only)
 	ExternalIDSecret     string   // Secrets Manager secret holding the ExternalId
 	ReportRetentionDays  float64  // reports lifecycle
@@ -97,7 +98,7 @@ func FromContext(scope constructs.Construct) (Props, error) {
 			return p, err
 		}
 	}
-	for k, dst := range map[string]*bool{"EnableTagging": &p.EnableTagging, "CreateTrail": &p.CreateTrail} {
+	for k, dst := range map[string]*bool{"EnableTagging": &p.EnableTagging, "CreateTrail": &p.CreateTrail, "NotifyIgnoreUnknown": &p.NotifyIgnoreUnknown} {
 		if err := boolean(k, dst); err != nil {
 			return p, err
 		}

@@ -36,6 +36,8 @@ type output struct {
 	Stored  struct {
 		ReportKey string `json:"reportKey"`
 		LatestKey string `json:"latestKey"`
+		CycloneDX string `json:"cyclonedxKey"`
+		SPDX      string `json:"spdxKey"`
 	} `json:"stored"`
 	Summary struct {
 		CycloneDX string `json:"cyclonedxKey"`

@@ -55,6 +55,9 @@ type Stored struct {
 	ReportKey string `json:"reportKey"`
 	LatestKey string `json:"latestKey"`
 	Status    string `json:"status"`
+	// The function's SBOMs (SBOMKey of ReportKey; latest beside latest.json).
+	CycloneDXKey string `json:"cyclonedxKey,omitempty"`
+	SPDXKey      string `json:"spdxKey,omitempty"`
 }
 
 // Tagged is the tag state's output.

@@ -1,6 +1,6 @@
 // Package store is the scan workflow's Store step (and RecordFailure): it
 // files every attempt under reports/<account>/<region>/<name>/<ts>.json and
-// latest.json, and updates the cache item and the inventory record. It
+// latest.json, with the function's own copies of the SBOMs beside them, and updates the cache item and the inventory record. It
 // handles reports as documents (package schema's header, the rest kept as
 // written) and builds a failed attempt's report with schema.Failed, so it
 // links none of the engine.
@@ -104,6 +104,13 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 			return contract.Stored{}, err
 		}
 	}
+	var cdxKey, spdxKey string
+	if in.Summary != nil && head.Status != schema.StatusFailed {
+		var err error
+		if cdxKey, spdxKey, err = h.storeSBOMs(ctx, in.Summary, key, latest, identityOf(t, head.Target, at)); err != nil {
+			return contract.Stored{}, err
+		}
+	}
 	// The version the scan used, not the one cache check saw: the mirror
 	// may have published in between.
 	dbVersion := head.DB.Version
@@ -126,7 +133,7 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 			return contract.Stored{}, err
 		}
 	}
-	return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status}, nil
+	return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status, CycloneDXKey: cdxKey, SPDXKey: spdxKey}, nil
 }
 
 func (h *Handler) read(ctx context.Context, key string) ([]byte, error) {
@@ -170,6 +177,7 @@ func withTarget(raw []byte, t schema.Target) ([]byte, error) {
 		buf.WriteByte(':')
 		buf.Write(val)
 	}
+	buf.WriteByte('}')
 	var out bytes.Buffer
 	if err := json.Indent(&out, buf.Bytes(), "", "  "); err != nil {
 		return nil, err

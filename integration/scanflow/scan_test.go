@@ -38,6 +38,9 @@ type output struct {
 		LatestKey string `json:"latestKey"`
 		CycloneDX string `json:"cyclonedxKey"`
 		SPDX      string `json:"spdxKey"`
+		New       int    `json:"newFindings"`
+		// ResolvedFindings: what the findings store closed.
+		ResolvedFindings int `json:"resolvedFindings"`
 	} `json:"stored"`
 	Summary struct {
 		CycloneDX string `json:"cyclonedxKey"`

@@ -58,6 +58,9 @@ type Stored struct {
 	// The function's SBOMs (SBOMKey of ReportKey; latest beside latest.json).
 	CycloneDXKey string `json:"cyclonedxKey,omitempty"`
 	SPDXKey      string `json:"spdxKey,omitempty"`
+	// What the findings store changed: findings newly open, and closed.
+	NewFindings      int `json:"newFindings,omitempty"`
+	ResolvedFindings int `json:"resolvedFindings,omitempty"`
 }
 
 // Tagged is the tag state's output.

@@ -20,6 +20,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/cache"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
@@ -28,12 +29,18 @@ type Handler struct {
 	Bucket string
 	S3     awsclient.S3API
 	Cache  *cache.Table
-	Now    func() time.Time
+	// Findings is the fleet's findings store; nil when the stack has none.
+	Findings *findings.Table
+	Now      func() time.Time
 }
 
 // New is the step's handler for the stack configured by cfg.
 func New(cfg config.Config, env awsclient.Env) *Handler {
-	return &Handler{Bucket: cfg.Bucket, S3: env.S3(), Cache: cache.Open(env, cfg), Now: time.Now}
+	h := &Handler{Bucket: cfg.Bucket, S3: env.S3(), Cache: cache.Open(env, cfg), Now: time.Now}
+	if cfg.FindingsTable != "" {
+		h.Findings = findings.Open(env, cfg.FindingsTable)
+	}
+	return h
 }
 
 // Handle stores the attempt. Every attempt is stored, failed ones included.
@@ -133,7 +140,44 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 			return contract.Stored{}, err
 		}
 	}
-	return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status, CycloneDXKey: cdxKey, SPDXKey: spdxKey}, nil
+	stored := contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status, CycloneDXKey: cdxKey, SPDXKey: spdxKey}
+	if h.Findings != nil && head.Status != schema.StatusFailed {
+		d, err := h.putFindings(ctx, t, code, key, at, body)
+		if err != nil {
+			return contract.Stored{}, err
+		}
+		stored.NewFindings, stored.ResolvedFindings = len(d.New), len(d.Resolved)
+	}
+	return stored, nil
+}
+
+// putFindings writes the function version's packages and findings to the
+// findings store as a diff.
+func (h *Handler) putFindings(ctx context.Context, t contract.Target, code contract.Code, key string, at time.Time, report []byte) (findings.Diff, error) {
+	snap := findings.Snapshot{Function: FunctionOf(t), CodeSha256: code.CodeSha256, ReportKey: key, ScannedAt: at}
+	if err := findings.FromReport(report, &snap); err != nil {
+		return findings.Diff{}, err
+	}
+	return h.Findings.Put(ctx, snap)
+}
+
+// FunctionOf is the target's function version in the findings store.
+func FunctionOf(t contract.Target) findings.Function {
+	v := t.Qualifier
+	if v == "" {
+		v = "$LATEST"
+	}
+	return findings.Function{ARN: t.FunctionARN, Version: v, Account: t.Account, Region: t.Region, Name: t.Name}
+}
+
+// Gone resolves the findings of a function that no longer exists
+// (DeleteFunction, or NotFound when read): every version, or only the
+// target's qualifier when it names one.
+func (h *Handler) Gone(ctx context.Context, t contract.Target) (findings.Diff, error) {
+	if h.Findings == nil {
+		return findings.Diff{}, nil
+	}
+	return h.Findings.Resolve(ctx, t.FunctionARN, t.Qualifier)
 }
 
 func (h *Handler) read(ctx context.Context, key string) ([]byte, error) {

@@ -1,0 +1,175 @@
+package scanflow
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/integration/localstack"
+	"github.com/lambdascan/lambdascan/shared/findings"
+)
+
+func findingsTable() *findings.Table {
+	return &findings.Table{DDB: env.AWS.DynamoDB, Name: localstack.FindingsTable}
+}
+
+func affected(t *testing.T, q string) []findings.Row {
+	t.Helper()
+	query, err := findings.ParseQuery(q)
+	require.NoError(t, err)
+	rows, err := findingsTable().Affected(context.Background(), query)
+	require.NoError(t, err)
+	return rows
+}
+
+// functionsOf are the function names of the rows that carry a finding
+// (advisory "" : package rows).
+func functionsOf(rows []findings.Row, advisory string) map[string]string {
+	out := map[string]string{}
+	for _, r := range rows {
+		switch {
+		case advisory == "" && r.Finding == nil:
+			out[r.Function.Name] = r.Package.Version
+		case advisory != "" && r.Finding != nil && r.Finding.Advisory == advisory:
+			out[r.Function.Name] = r.Finding.Fixed
+		}
+	}
+	return out
+}
+
+// Two functions ship lodash 4.17.15: both are found by the advisory, by its
+// CVE alias and by the package (with a range); redeploying one without it
+// resolves its findings; deleting the other resolves the rest.
+func TestAffectedAcrossFunctions(t *testing.T) {
+	ctx := context.Background()
+	a, err := env.CreateFunction(ctx, "fleet-a", pkg("node-api.zip"), "nodejs20.x", nil, nil)
+	require.NoError(t, err)
+	b, err := env.CreateFunction(ctx, "fleet-b", pkg("node-api.zip"), "nodejs20.x", nil, nil)
+	require.NoError(t, err)
+	run(t, "CreateFunction20150331", a)
+	run(t, "CreateFunction20150331", b)
+
+	const ghsa = "GHSA-p6mc-m468-83gw"
+	byID := affected(t, ghsa)
+	assert.Equal(t, map[string]string{"fleet-a": "4.17.19", "fleet-b": "4.17.19"}, functionsOf(byID, ghsa))
+	for _, r := range byID {
+		assert.Equal(t, localstack.Account, r.Function.Account)
+		assert.Equal(t, localstack.Region, r.Function.Region)
+		assert.Equal(t, "$LATEST", r.Function.Version)
+		assert.Equal(t, "lodash", r.Package.Name)
+		assert.Equal(t, "4.17.15", r.Package.Version)
+		assert.False(t, r.Since.IsZero())
+	}
+	assert.Equal(t, functionsOf(byID, ghsa), functionsOf(affected(t, "CVE-2020-8203"), ghsa), "an alias finds the same findings")
+
+	byPkg := affected(t, "lodash@<4.17.21")
+	assert.Equal(t, map[string]string{"fleet-a": "4.17.15", "fleet-b": "4.17.15"}, functionsOf(byPkg, ""))
+	assert.Equal(t, map[string]string{"fleet-a": "4.17.19", "fleet-b": "4.17.19"}, functionsOf(byPkg, ghsa), "the package query carries the fix")
+	assert.Empty(t, functionsOf(affected(t, "lodash@>=4.17.21"), ""))
+	assert.Contains(t, functionsOf(affected(t, "pkg:npm/lodash"), ""), "fleet-a")
+
+	// A rescan of unchanged code writes nothing new and keeps "since".
+	since := byID[0].Since
+	require.NoError(t, env.UpdateCode(ctx, "fleet-b", pkg("python-requirements.zip")))
+	o, _ := run(t, "UpdateFunctionCode20150331v2", b)
+	assert.Positive(t, o.Stored.ResolvedFindings, "lodash left fleet-b")
+	assert.Equal(t, map[string]string{"fleet-a": "4.17.19"}, functionsOf(affected(t, ghsa), ghsa))
+	assert.Equal(t, since, affected(t, ghsa)[0].Since)
+
+	// fleet-b's Python findings are listed per function.
+	rows, err := findingsTable().Findings(ctx, findings.Filter{FunctionARN: b})
+	require.NoError(t, err)
+	require.NotEmpty(t, rows)
+	for _, r := range rows {
+		assert.Equal(t, "PyPI", r.Package.Ecosystem)
+	}
+	high, err := findingsTable().Findings(ctx, findings.Filter{Function: "fleet-a", Severities: []string{"high"}})
+	require.NoError(t, err)
+	require.NotEmpty(t, high)
+	for _, r := range high {
+		assert.Equal(t, "high", r.Finding.Severity)
+		assert.Equal(t, a, r.Function.ARN)
+	}
+
+	// A deleted function has no open findings.
+	d, err := findingsTable().Resolve(ctx, a, "")
+	require.NoError(t, err)
+	assert.NotEmpty(t, d.Resolved)
+	assert.Empty(t, affected(t, ghsa))
+	assert.Empty(t, functionsOf(affected(t, "lodash"), ""))
+}
+
+// The store writes a diff: the same snapshot twice writes nothing the
+// second time; a partial snapshot adds but never resolves.
+func TestAffectedStoreWritesADiff(t *testing.T) {
+	ctx := context.Background()
+	tbl := findingsTable()
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	tbl.Now = func() time.Time { return now }
+	fn := findings.Function{ARN: "arn:aws:lambda:eu-west-1:123456789012:function:diff", Version: "7", Account: localstack.Account, Region: localstack.Region, Name: "diff"}
+	lodash := findings.Package{Ecosystem: "npm", Name: "lodash", Version: "4.17.15"}
+	mini := findings.Package{Ecosystem: "npm", Name: "minimist", Version: "1.2.0", Layer: "arn:aws:lambda:eu-west-1:123456789012:layer:deps:2"}
+	snap := findings.Snapshot{Function: fn, CodeSha256: "abc", Complete: true, Packages: []findings.Package{lodash, mini},
+		Findings: []findings.Finding{
+			{Advisory: "GHSA-p6mc-m468-83gw", Aliases: []string{"CVE-2020-8203"}, Package: lodash, Fixed: "4.17.19", Severity: "high", Score: 7.4, KEV: true},
+			{Advisory: "GHSA-vh95-rmgr-6w4m", Aliases: []string{"CVE-2020-7598"}, Package: mini, Fixed: "1.2.3", Severity: "medium"}}}
+	d, err := tbl.Put(ctx, snap)
+	require.NoError(t, err)
+	// meta + 2 packages + 2 findings × (id + alias)
+	assert.Equal(t, 7, d.Written)
+	assert.Len(t, d.New, 2)
+
+	now = now.Add(time.Hour)
+	d, err = tbl.Put(ctx, snap)
+	require.NoError(t, err)
+	assert.Equal(t, findings.Diff{Unchanged: 7}, d)
+
+	// The layer's package is found by name, and names its layer.
+	rows := affected(t, "minimist@1.2.0")
+	require.NotEmpty(t, rows)
+	assert.Equal(t, mini.Layer, rows[0].Package.Layer)
+	kev, err := tbl.Findings(ctx, findings.Filter{KEV: true, Function: "diff"})
+	require.NoError(t, err)
+	require.Len(t, kev, 1)
+	assert.Equal(t, "GHSA-p6mc-m468-83gw", kev[0].Finding.Advisory)
+	assert.Equal(t, 7.4, kev[0].Finding.Score)
+
+	// A partial scan that did not see minimist keeps its finding open.
+	partial := snap
+	partial.Complete, partial.Packages, partial.Findings = false, []findings.Package{lodash}, snap.Findings[:1]
+	d, err = tbl.Put(ctx, partial)
+	require.NoError(t, err)
+	assert.Equal(t, 0, d.Deleted)
+	assert.Equal(t, 3, d.Kept)
+	assert.NotEmpty(t, affected(t, "CVE-2020-7598"))
+
+	// A complete one resolves it, once.
+	partial.Complete = true
+	d, err = tbl.Put(ctx, partial)
+	require.NoError(t, err)
+	require.Len(t, d.Resolved, 1)
+	assert.Equal(t, "GHSA-vh95-rmgr-6w4m", d.Resolved[0].Finding.Advisory)
+	assert.Equal(t, 3, d.Deleted)
+	assert.Empty(t, affected(t, "CVE-2020-7598"))
+	// The lodash finding is as old as its first sighting.
+	rows = affected(t, "CVE-2020-8203")
+	require.NotEmpty(t, rows)
+	assert.Equal(t, time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), rows[0].Since.UTC())
+
+	out, err := env.AWS.DynamoDB.Query(ctx, &dynamodb.QueryInput{TableName: aws.String(localstack.FindingsTable),
+		KeyConditionExpression: aws.String("pk = :p"), ExpressionAttributeValues: map[string]ddbAttr{":p": ddbS("fn#" + fn.ARN)}})
+	require.NoError(t, err)
+	assert.Len(t, out.Items, 4, "meta, lodash, its finding under id and alias")
+	_, err = tbl.Resolve(ctx, fn.ARN, "7")
+	require.NoError(t, err)
+}
+
+type ddbAttr = ddbtypes.AttributeValue
+
+func ddbS(v string) ddbAttr { return &ddbtypes.AttributeValueMemberS{Value: v} }

@@ -27,6 +27,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/events"
+	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
 
@@ -37,9 +38,11 @@ const MetricsNamespace = "LambdaScan"
 // Scanner is the deployed workflow.
 type Scanner struct {
 	constructs.Construct
-	Key          awskms.Key
-	Bucket       awss3.Bucket
-	Table        awsdynamodb.Table
+	Key    awskms.Key
+	Bucket awss3.Bucket
+	Table  awsdynamodb.Table
+	// Findings is the fleet's findings store (package shared/findings).
+	Findings     awsdynamodb.Table
 	Topic        awssns.Topic
 	OpsTopic     awssns.Topic
 	DLQ          awssqs.Queue
@@ -120,6 +123,23 @@ func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 		EncryptionKey:                    s.Key,
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
+	// No TTL: an open finding stays until a scan or a deletion resolves it.
+	s.Findings = awsdynamodb.NewTable(c, jsii.String("FindingsStore"), &awsdynamodb.TableProps{
+		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(findings.TableKeys[0]), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String(findings.TableKeys[1]), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+		Encryption:                       awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey:                    s.Key,
+		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
+	})
+	for _, name := range []string{findings.IndexByPackage, findings.IndexByAdvisory, findings.IndexBySeverity} {
+		k := findings.IndexKeys[name]
+		s.Findings.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String(name),
+			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(k[0]), Type: awsdynamodb.AttributeType_STRING},
+			SortKey:        &awsdynamodb.Attribute{Name: jsii.String(k[1]), Type: awsdynamodb.AttributeType_STRING},
+			ProjectionType: awsdynamodb.ProjectionType_ALL})
+	}
 	s.Topic = awssns.NewTopic(c, jsii.String("Findings"), &awssns.TopicProps{MasterKey: s.Key, EnforceSSL: jsii.Bool(true)})
 	s.OpsTopic = awssns.NewTopic(c, jsii.String("Ops"), &awssns.TopicProps{MasterKey: s.Key, EnforceSSL: jsii.Bool(true)})
 	s.DLQ = awssqs.NewQueue(c, jsii.String("EventsDLQ"), &awssqs.QueueProps{
@@ -253,7 +273,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		names = append(names, FunctionName(st.Name))
 	}
 	env := map[string]*string{
-		"LAMBDASCAN_BUCKET": s.Bucket.BucketName(), "LAMBDASCAN_CACHE_TABLE": s.Table.TableName(), "LAMBDASCAN_TOPIC_ARN": s.Topic.TopicArn(),
+		"LAMBDASCAN_BUCKET": s.Bucket.BucketName(), "LAMBDASCAN_CACHE_TABLE": s.Table.TableName(), "LAMBDASCAN_FINDINGS_TABLE": s.Findings.TableName(), "LAMBDASCAN_TOPIC_ARN": s.Topic.TopicArn(),
 		"LAMBDASCAN_METRICS_NAMESPACE": jsii.String(MetricsNamespace), "LAMBDASCAN_SELF_FUNCTIONS": jsii.String(join(names)),
 		"LAMBDASCAN_CACHE_TTL_DAYS": jsii.String(fmt.Sprint(p.CacheTTLDays)), "LAMBDASCAN_ENABLE_TAGGING": jsii.String(fmt.Sprint(p.EnableTagging)),
 		"LAMBDASCAN_NOTIFY_SEVERITY": jsii.String(p.NotifySeverity), "LAMBDASCAN_VULNDB_SOURCE_URL": jsii.String(p.VulnDBSourceURL),
@@ -299,6 +319,8 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			stmt([]string{"s3:GetObject"}, []*string{obj(contract.ResultsPrefix)}, nil),
 			stmt([]string{"s3:PutObject"}, []*string{obj(contract.ReportsPrefix)}, nil),
 			stmt([]string{"dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
+			// The findings store: read the version's items, write the diff.
+			stmt([]string{"dynamodb:Query", "dynamodb:BatchWriteItem"}, []*string{s.Findings.TableArn()}, nil),
 		},
 		contract.StepTag: {stmt([]string{"lambda:TagResource"}, []*string{functions}, tagKeys), pace},
 		contract.StepMetrics: {stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},

@@ -34,6 +34,8 @@ const usage = `usage:
   lambdascan bulk start [--accounts a,b] [--regions r1,r2] [--exclude glob,...] [--organization] [--force] [--no-tags] [--wait]
   lambdascan status [-n 10]
   lambdascan replay [--since 24h] [--dry-run]
+  lambdascan affected [--format table|json] <CVE|GHSA|GO|PYSEC…-ID | package[@version|@<range>] | purl>
+  lambdascan findings [--function F] [--severity LIST] [--kev] [--format table|json]
   lambdascan version
 `
 
@@ -60,6 +62,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cmdStatus(ctx, args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(ctx, args[1:], stdout, stderr)
+	case "affected", "findings":
+		return runRemoteCommand(ctx, args[0], args[1:], stdout, stderr)
 	case "version", "--version":
 		return cmdVersion(stdout)
 	case "help", "-h", "--help":

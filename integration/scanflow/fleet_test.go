@@ -2,6 +2,12 @@ package scanflow
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
+	"github.com/lambdascan/lambdascan/internal/fleetcli"
+	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/findings"
 )
 
@@ -173,3 +181,82 @@ func TestAffectedStoreWritesADiff(t *testing.T) {
 type ddbAttr = ddbtypes.AttributeValue
 
 func ddbS(v string) ddbAttr { return &ddbtypes.AttributeValueMemberS{Value: v} }
+
+// `lambdascan affected` and `lambdascan findings` as an operator runs them
+// with environment credentials: the real binaries (lambdascan hands them to
+// lambdascan-remote) against the local stack's findings store.
+func TestAffectedCLI(t *testing.T) {
+	ctx := context.Background()
+	bin := t.TempDir()
+	build := exec.Command("go", "build", "-o", bin+"/", "../../cmd/lambdascan", "../../cmd/lambdascan-remote")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, string(out))
+	cli := func(t *testing.T, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(filepath.Join(bin, "lambdascan"), args...)
+		cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_REGION="+localstack.Region,
+			config.EndpointEnv+"="+env.Stack.Endpoint, "LAMBDASCAN_FINDINGS_TABLE="+localstack.FindingsTable)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		require.NoError(t, err, stderr.String())
+		return string(out)
+	}
+
+	layer, err := env.PublishLayer(ctx, "fleet-yaml", pkg("layer-python-yaml.zip"))
+	require.NoError(t, err)
+	fn, err := env.CreateFunction(ctx, "fleet-cli", pkg("python-requirements.zip"), "python3.11", []string{layer}, nil)
+	require.NoError(t, err)
+	run(t, "CreateFunction20150331", fn)
+
+	var lines []fleetcli.Line
+	require.NoError(t, json.Unmarshal([]byte(cli(t, "findings", "--function", "fleet-cli", "--format", "json")), &lines))
+	require.NotEmpty(t, lines)
+	var fromLayer *fleetcli.Line
+	for i, l := range lines {
+		assert.Equal(t, fn, l.FunctionARN)
+		assert.NotEmpty(t, l.Advisory)
+		if l.Layer != "" {
+			fromLayer = &lines[i]
+		}
+	}
+	require.NotNil(t, fromLayer, "PyYAML 5.3 comes from the layer")
+	assert.Equal(t, layer, fromLayer.Layer)
+	assert.Equal(t, "PyYAML", fromLayer.Package)
+
+	// The layer's advisory, by id: the table names the function, the
+	// layer, what is installed and what fixes it.
+	table := cli(t, "affected", fromLayer.Advisory)
+	assert.Contains(t, table, "ACCOUNT")
+	assert.Regexp(t, `123456789012 +eu-west-1 +fleet-cli +\$LATEST +PyYAML \(layer fleet-yaml:1\) +5\.3 +`+regexp.QuoteMeta(dashIfEmpty(fromLayer.Fixed))+` +`+regexp.QuoteMeta(fromLayer.Advisory), table)
+
+	// By package with a range, as JSON.
+	require.NoError(t, json.Unmarshal([]byte(cli(t, "affected", "--format", "json", "pyyaml@<5.4")), &lines))
+	var names []string
+	for _, l := range lines {
+		names = append(names, l.Function)
+		assert.Equal(t, "5.3", l.Installed)
+	}
+	assert.Contains(t, names, "fleet-cli")
+	require.NoError(t, json.Unmarshal([]byte(cli(t, "affected", "--format", "json", "pyyaml@>=5.4")), &lines))
+	assert.Empty(t, lines)
+
+	// Severity and KEV filters reach the store.
+	require.NoError(t, json.Unmarshal([]byte(cli(t, "findings", "--function", fn, "--severity", fromLayer.Severity, "--format", "json")), &lines))
+	for _, l := range lines {
+		assert.Equal(t, fromLayer.Severity, l.Severity)
+	}
+	assert.NotEmpty(t, lines)
+	require.NoError(t, json.Unmarshal([]byte(cli(t, "findings", "--kev", "--function", "fleet-cli", "--format", "json")), &lines))
+	for _, l := range lines {
+		assert.True(t, l.KEV)
+	}
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,45 @@
+package fleetcli
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lambdascan/lambdascan/shared/findings"
+)
+
+func TestLines(t *testing.T) {
+	fn := findings.Function{ARN: "arn:aws:lambda:eu-west-1:1:function:a", Version: "$LATEST", Account: "1", Region: "eu-west-1", Name: "a"}
+	lodash := findings.Package{Ecosystem: "npm", Name: "lodash", Version: "4.17.15"}
+	yaml := findings.Package{Ecosystem: "PyPI", Name: "PyYAML", Version: "5.3", Layer: "arn:aws:lambda:eu-west-1:1:layer:yaml:3"}
+	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	rows := []findings.Row{
+		{Function: fn, Package: lodash, Since: since},
+		{Function: fn, Package: lodash, Since: since, Finding: &findings.Finding{Advisory: "GHSA-p6mc-m468-83gw", Fixed: "4.17.19", Severity: "high", KEV: true}},
+		{Function: fn, Package: yaml, Since: since},
+	}
+	lines := Lines(rows)
+	require.Len(t, lines, 2, "the package row with a finding is folded into it")
+	assert.Equal(t, "GHSA-p6mc-m468-83gw", lines[0].Advisory)
+	assert.Equal(t, "", lines[1].Advisory)
+
+	var buf bytes.Buffer
+	require.NoError(t, Write(&buf, lines, FormatTable))
+	out := buf.String()
+	assert.Contains(t, out, "ACCOUNT")
+	assert.Regexp(t, `a +\$LATEST +lodash +4\.17\.15 +4\.17\.19 +GHSA-p6mc-m468-83gw +high +KEV +- +2026-11-01`, out)
+	assert.Contains(t, out, "PyYAML (layer yaml:3)")
+	assert.True(t, strings.HasSuffix(out, "2 line(s)\n"))
+
+	buf.Reset()
+	require.NoError(t, Write(&buf, lines, FormatJSON))
+	var back []Line
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &back))
+	assert.Equal(t, lines, back)
+	assert.Error(t, Write(&buf, lines, "xml"))
+}

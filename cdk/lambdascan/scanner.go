@@ -124,7 +124,9 @@ func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
 	// No TTL: an open finding stays until a scan or a deletion resolves it.
+	// A fixed name: `lambdascan affected` finds it without a stack lookup.
 	s.Findings = awsdynamodb.NewTable(c, jsii.String("FindingsStore"), &awsdynamodb.TableProps{
+		TableName:                        jsii.String(contract.FindingsTableName),
 		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(findings.TableKeys[0]), Type: awsdynamodb.AttributeType_STRING},
 		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String(findings.TableKeys[1]), Type: awsdynamodb.AttributeType_STRING},
 		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,

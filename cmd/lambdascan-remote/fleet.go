@@ -14,12 +14,13 @@ import (
 
 	"github.com/lambdascan/lambdascan/internal/fleetcli"
 	"github.com/lambdascan/lambdascan/shared/awsenv"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/shared/scancli"
 )
 
 // defaultFindingsTable is the deployed findings store's name (cdk/lambdascan).
-const defaultFindingsTable = "lambdascan-findings"
+const defaultFindingsTable = contract.FindingsTableName
 
 // findingsTable opens the findings store read-only (credentials: package awsenv).
 var findingsTable = func(name string) (*findings.Table, error) {

@@ -46,7 +46,7 @@ const (
 	Bucket          = "lambdascan-local"
 	CodeBucket      = "awslambda-" + Region + "-tasks" // where moto reads function code
 	CacheTable      = "lambdascan-cache"
-	FindingsTable   = "lambdascan-findings"
+	FindingsTable   = contract.FindingsTableName
 	RuleName        = "lambdascan-lambda-changes"
 	MachineName     = contract.ScanStateMachine
 	BulkMachineName = contract.BulkStateMachine

@@ -17,6 +17,7 @@ type Config struct {
 	Bucket         string        // staging/, results/, reports/, vulndb/ prefixes
 	CacheTable     string        // DynamoDB table
 	FindingsTable  string        // DynamoDB findings store (package findings); empty: none
+	EventBus       string        // EventBridge bus for findings events (package eventbus); empty: none
 	TopicARN       string        // SNS findings topic
 	MetricsNS      string        // CloudWatch namespace
 	SelfFunctions  []string      // the scanner's own function names
@@ -78,6 +79,7 @@ func FromEnv() (Config, error) {
 		Bucket:              os.Getenv("LAMBDASCAN_BUCKET"),
 		CacheTable:          os.Getenv("LAMBDASCAN_CACHE_TABLE"),
 		FindingsTable:       os.Getenv("LAMBDASCAN_FINDINGS_TABLE"),
+		EventBus:            os.Getenv("LAMBDASCAN_EVENT_BUS"),
 		TopicARN:            os.Getenv("LAMBDASCAN_TOPIC_ARN"),
 		MetricsNS:           envOr("LAMBDASCAN_METRICS_NAMESPACE", "LambdaScan"),
 		SelfFunctions:       split(os.Getenv("LAMBDASCAN_SELF_FUNCTIONS")),

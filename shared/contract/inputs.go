@@ -61,6 +61,9 @@ type Stored struct {
 	// What the findings store changed: findings newly open, and closed.
 	NewFindings      int `json:"newFindings,omitempty"`
 	ResolvedFindings int `json:"resolvedFindings,omitempty"`
+	// EventsError names events EventBridge did not take (the step does
+	// not fail for them: the findings store has the change already).
+	EventsError string `json:"eventsError,omitempty"`
 }
 
 // Tagged is the tag state's output.

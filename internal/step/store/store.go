@@ -20,6 +20,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/cache"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/eventbus"
 	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
@@ -31,7 +32,10 @@ type Handler struct {
 	Cache  *cache.Table
 	// Findings is the fleet's findings store; nil when the stack has none.
 	Findings *findings.Table
-	Now      func() time.Time
+	// Events publishes findings changes and completed scans to EventBridge;
+	// nil when the stack publishes none.
+	Events *eventbus.Publisher
+	Now    func() time.Time
 }
 
 // New is the step's handler for the stack configured by cfg.
@@ -39,6 +43,9 @@ func New(cfg config.Config, env awsclient.Env) *Handler {
 	h := &Handler{Bucket: cfg.Bucket, S3: env.S3(), Cache: cache.Open(env, cfg), Now: time.Now}
 	if cfg.FindingsTable != "" {
 		h.Findings = findings.Open(env, cfg.FindingsTable)
+	}
+	if cfg.EventBus != "" {
+		h.Events = eventbus.Open(env, cfg.EventBus)
 	}
 	return h
 }
@@ -141,12 +148,28 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		}
 	}
 	stored := contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status, CycloneDXKey: cdxKey, SPDXKey: spdxKey}
+	var diff findings.Diff
 	if h.Findings != nil && head.Status != schema.StatusFailed {
-		d, err := h.putFindings(ctx, t, code, key, at, body)
-		if err != nil {
+		var err error
+		if diff, err = h.putFindings(ctx, t, code, key, at, body); err != nil {
 			return contract.Stored{}, err
 		}
-		stored.NewFindings, stored.ResolvedFindings = len(d.New), len(d.Resolved)
+		stored.NewFindings, stored.ResolvedFindings = len(diff.New), len(diff.Resolved)
+	}
+	if h.Events != nil {
+		fn := FunctionOf(t)
+		sum := head.Summary
+		events := append(eventbus.Diff(diff, key, eventbus.ReasonFixed, at), eventbus.Event{DetailType: eventbus.ScanCompleted,
+			Resource: t.FunctionARN, Time: at, Detail: eventbus.Scan{Account: fn.Account, Region: fn.Region, FunctionARN: fn.ARN,
+				FunctionName: fn.Name, Version: fn.Version, Status: head.Status, ReportKey: key, CycloneDXKey: cdxKey, SPDXKey: spdxKey,
+				Packages: sum.Packages, Findings: sum.Findings, BySeverity: sum.BySeverity, MaxSeverity: sum.MaxSeverity, KEV: sum.KEV,
+				NewFindings: stored.NewFindings, ResolvedFindings: stored.ResolvedFindings, DBVersion: dbVersion}})
+		// The findings store has the diff already: a retried store would
+		// find nothing new, so an event that cannot be put is named here
+		// instead of failing the step.
+		if err := h.Events.Put(ctx, events); err != nil {
+			stored.EventsError = err.Error()
+		}
 	}
 	return stored, nil
 }
@@ -177,7 +200,11 @@ func (h *Handler) Gone(ctx context.Context, t contract.Target) (findings.Diff, e
 	if h.Findings == nil {
 		return findings.Diff{}, nil
 	}
-	return h.Findings.Resolve(ctx, t.FunctionARN, t.Qualifier)
+	d, err := h.Findings.Resolve(ctx, t.FunctionARN, t.Qualifier)
+	if err != nil || h.Events == nil {
+		return d, err
+	}
+	return d, h.Events.Put(ctx, eventbus.Diff(d, "", eventbus.ReasonDeleted, h.Now()))
 }
 
 func (h *Handler) read(ctx context.Context, key string) ([]byte, error) {

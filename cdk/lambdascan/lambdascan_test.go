@@ -237,7 +237,7 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, all)
-	var tagging, metrics, assume, secrets, findingsStore int
+	var tagging, metrics, assume, secrets, findingsStore, putEvents int
 	for _, s := range all {
 		for _, a := range asSlice(s.Action) {
 			action := a.(string)
@@ -262,6 +262,9 @@ func TestLeastPrivilege(t *testing.T) {
 				assert.Contains(t, fmt.Sprint(s.Resource), "FindingsStore", action)
 				assert.NotContains(t, fmt.Sprint(s.Resource), "ScannerCache", action)
 				findingsStore++
+			case "events:PutEvents":
+				assert.Contains(t, fmt.Sprint(s.Resource), ":event-bus/default", "findings events go to the default bus only")
+				putEvents++
 			case "dynamodb:Scan", "s3:DeleteObject", "lambda:UpdateFunctionCode":
 				t.Errorf("the scanner never needs %s", action)
 			}
@@ -270,6 +273,7 @@ func TestLeastPrivilege(t *testing.T) {
 	assert.Equal(t, 2, tagging, "the tag step and the member role")
 	assert.Equal(t, 1, metrics)
 	assert.Equal(t, 2, findingsStore, "Query and BatchWriteItem, in the store step's policy")
+	assert.Equal(t, 1, putEvents, "the store step")
 	assert.Equal(t, 5, assume, "the steps that call Lambda on the scanned function, and bulk enumeration")
 	assert.Equal(t, 5, secrets)
 }

@@ -275,7 +275,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		names = append(names, FunctionName(st.Name))
 	}
 	env := map[string]*string{
-		"LAMBDASCAN_BUCKET": s.Bucket.BucketName(), "LAMBDASCAN_CACHE_TABLE": s.Table.TableName(), "LAMBDASCAN_FINDINGS_TABLE": s.Findings.TableName(), "LAMBDASCAN_TOPIC_ARN": s.Topic.TopicArn(),
+		"LAMBDASCAN_BUCKET": s.Bucket.BucketName(), "LAMBDASCAN_CACHE_TABLE": s.Table.TableName(), "LAMBDASCAN_FINDINGS_TABLE": s.Findings.TableName(), "LAMBDASCAN_EVENT_BUS": jsii.String("default"), "LAMBDASCAN_TOPIC_ARN": s.Topic.TopicArn(),
 		"LAMBDASCAN_METRICS_NAMESPACE": jsii.String(MetricsNamespace), "LAMBDASCAN_SELF_FUNCTIONS": jsii.String(join(names)),
 		"LAMBDASCAN_CACHE_TTL_DAYS": jsii.String(fmt.Sprint(p.CacheTTLDays)), "LAMBDASCAN_ENABLE_TAGGING": jsii.String(fmt.Sprint(p.EnableTagging)),
 		"LAMBDASCAN_NOTIFY_SEVERITY": jsii.String(p.NotifySeverity), "LAMBDASCAN_VULNDB_SOURCE_URL": jsii.String(p.VulnDBSourceURL),
@@ -323,6 +323,8 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			stmt([]string{"dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
 			// The findings store: read the version's items, write the diff.
 			stmt([]string{"dynamodb:Query", "dynamodb:BatchWriteItem"}, []*string{s.Findings.TableArn()}, nil),
+			// Finding New / Finding Resolved / Scan Completed (package eventbus).
+			stmt([]string{"events:PutEvents"}, []*string{arn("arn:", "$P", ":events:", "$R", ":", "$A", ":event-bus/default")}, nil),
 		},
 		contract.StepTag: {stmt([]string{"lambda:TagResource"}, []*string{functions}, tagKeys), pace},
 		contract.StepMetrics: {stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},

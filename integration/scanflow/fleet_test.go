@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,13 +28,21 @@ func findingsTable() *findings.Table {
 	return &findings.Table{DDB: env.AWS.DynamoDB, Name: localstack.FindingsTable}
 }
 
-func affected(t *testing.T, q string) []findings.Row {
+// affected answers q, keeping only the rows of the given functions (other
+// tests share the store).
+func affected(t *testing.T, q string, functionARNs ...string) []findings.Row {
 	t.Helper()
 	query, err := findings.ParseQuery(q)
 	require.NoError(t, err)
 	rows, err := findingsTable().Affected(context.Background(), query)
 	require.NoError(t, err)
-	return rows
+	var out []findings.Row
+	for _, r := range rows {
+		if slices.Contains(functionARNs, r.Function.ARN) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // functionsOf are the function names of the rows that carry a finding
@@ -64,7 +73,7 @@ func TestAffectedAcrossFunctions(t *testing.T) {
 	run(t, "CreateFunction20150331", b)
 
 	const ghsa = "GHSA-p6mc-m468-83gw"
-	byID := affected(t, ghsa)
+	byID := affected(t, ghsa, a, b)
 	assert.Equal(t, map[string]string{"fleet-a": "4.17.19", "fleet-b": "4.17.19"}, functionsOf(byID, ghsa))
 	for _, r := range byID {
 		assert.Equal(t, localstack.Account, r.Function.Account)
@@ -74,21 +83,21 @@ func TestAffectedAcrossFunctions(t *testing.T) {
 		assert.Equal(t, "4.17.15", r.Package.Version)
 		assert.False(t, r.Since.IsZero())
 	}
-	assert.Equal(t, functionsOf(byID, ghsa), functionsOf(affected(t, "CVE-2020-8203"), ghsa), "an alias finds the same findings")
+	assert.Equal(t, functionsOf(byID, ghsa), functionsOf(affected(t, "CVE-2020-8203", a, b), ghsa), "an alias finds the same findings")
 
-	byPkg := affected(t, "lodash@<4.17.21")
+	byPkg := affected(t, "lodash@<4.17.21", a, b)
 	assert.Equal(t, map[string]string{"fleet-a": "4.17.15", "fleet-b": "4.17.15"}, functionsOf(byPkg, ""))
 	assert.Equal(t, map[string]string{"fleet-a": "4.17.19", "fleet-b": "4.17.19"}, functionsOf(byPkg, ghsa), "the package query carries the fix")
-	assert.Empty(t, functionsOf(affected(t, "lodash@>=4.17.21"), ""))
-	assert.Contains(t, functionsOf(affected(t, "pkg:npm/lodash"), ""), "fleet-a")
+	assert.Empty(t, functionsOf(affected(t, "lodash@>=4.17.21", a, b), ""))
+	assert.Contains(t, functionsOf(affected(t, "pkg:npm/lodash", a, b), ""), "fleet-a")
 
 	// A rescan of unchanged code writes nothing new and keeps "since".
 	since := byID[0].Since
 	require.NoError(t, env.UpdateCode(ctx, "fleet-b", pkg("python-requirements.zip")))
 	o, _ := run(t, "UpdateFunctionCode20150331v2", b)
 	assert.Positive(t, o.Stored.ResolvedFindings, "lodash left fleet-b")
-	assert.Equal(t, map[string]string{"fleet-a": "4.17.19"}, functionsOf(affected(t, ghsa), ghsa))
-	assert.Equal(t, since, affected(t, ghsa)[0].Since)
+	assert.Equal(t, map[string]string{"fleet-a": "4.17.19"}, functionsOf(affected(t, ghsa, a, b), ghsa))
+	assert.Equal(t, since, affected(t, ghsa, a, b)[0].Since)
 
 	// fleet-b's Python findings are listed per function.
 	rows, err := findingsTable().Findings(ctx, findings.Filter{FunctionARN: b})
@@ -109,8 +118,8 @@ func TestAffectedAcrossFunctions(t *testing.T) {
 	d, err := findingsTable().Resolve(ctx, a, "")
 	require.NoError(t, err)
 	assert.NotEmpty(t, d.Resolved)
-	assert.Empty(t, affected(t, ghsa))
-	assert.Empty(t, functionsOf(affected(t, "lodash"), ""))
+	assert.Empty(t, affected(t, ghsa, a, b))
+	assert.Empty(t, functionsOf(affected(t, "lodash", a, b), ""))
 }
 
 // The store writes a diff: the same snapshot twice writes nothing the
@@ -139,7 +148,7 @@ func TestAffectedStoreWritesADiff(t *testing.T) {
 	assert.Equal(t, findings.Diff{Unchanged: 7}, d)
 
 	// The layer's package is found by name, and names its layer.
-	rows := affected(t, "minimist@1.2.0")
+	rows := affected(t, "minimist@1.2.0", fn.ARN)
 	require.NotEmpty(t, rows)
 	assert.Equal(t, mini.Layer, rows[0].Package.Layer)
 	kev, err := tbl.Findings(ctx, findings.Filter{KEV: true, Function: "diff"})
@@ -155,7 +164,7 @@ func TestAffectedStoreWritesADiff(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, d.Deleted)
 	assert.Equal(t, 3, d.Kept)
-	assert.NotEmpty(t, affected(t, "CVE-2020-7598"))
+	assert.NotEmpty(t, affected(t, "CVE-2020-7598", fn.ARN))
 
 	// A complete one resolves it, once.
 	partial.Complete = true
@@ -164,9 +173,9 @@ func TestAffectedStoreWritesADiff(t *testing.T) {
 	require.Len(t, d.Resolved, 1)
 	assert.Equal(t, "GHSA-vh95-rmgr-6w4m", d.Resolved[0].Finding.Advisory)
 	assert.Equal(t, 3, d.Deleted)
-	assert.Empty(t, affected(t, "CVE-2020-7598"))
+	assert.Empty(t, affected(t, "CVE-2020-7598", fn.ARN))
 	// The lodash finding is as old as its first sighting.
-	rows = affected(t, "CVE-2020-8203")
+	rows = affected(t, "CVE-2020-8203", fn.ARN)
 	require.NotEmpty(t, rows)
 	assert.Equal(t, time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC), rows[0].Since.UTC())
 
@@ -236,11 +245,15 @@ func TestAffectedCLI(t *testing.T) {
 	var names []string
 	for _, l := range lines {
 		names = append(names, l.Function)
-		assert.Equal(t, "5.3", l.Installed)
+		if l.FunctionARN == fn {
+			assert.Equal(t, "5.3", l.Installed)
+		}
 	}
 	assert.Contains(t, names, "fleet-cli")
 	require.NoError(t, json.Unmarshal([]byte(cli(t, "affected", "--format", "json", "pyyaml@>=5.4")), &lines))
-	assert.Empty(t, lines)
+	for _, l := range lines {
+		assert.NotEqual(t, fn, l.FunctionARN, "5.3 is not >= 5.4")
+	}
 
 	// Severity and KEV filters reach the store.
 	require.NoError(t, json.Unmarshal([]byte(cli(t, "findings", "--function", fn, "--severity", fromLayer.Severity, "--format", "json")), &lines))

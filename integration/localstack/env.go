@@ -168,7 +168,7 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 	}
 
 	cfg := config.Config{
-		Bucket: Bucket, CacheTable: CacheTable, FindingsTable: FindingsTable, EventBus: "default", TopicARN: e.TopicARN, MetricsNS: contract.MetricsNamespace,
+		Bucket: Bucket, CacheTable: CacheTable, FindingsTable: FindingsTable, EventBus: "default", SecurityHub: true, TopicARN: e.TopicARN, MetricsNS: contract.MetricsNamespace,
 		SelfTagKey: config.SelfTagKey, CacheTTL: 30 * 24 * time.Hour, EnableTagging: true, NotifySeverity: "high",
 		VulnDBSourceURL: e.OSVURL, Ecosystems: opt.Ecosystems, Region: Region, Account: Account, Partition: "aws",
 		CrossAccountRoleName: MemberRole, ExternalID: MemberExternalID,

@@ -18,6 +18,7 @@ type Config struct {
 	CacheTable     string        // DynamoDB table
 	FindingsTable  string        // DynamoDB findings store (package findings); empty: none
 	EventBus       string        // EventBridge bus for findings events (package eventbus); empty: none
+	SecurityHub    bool          // import findings into Security Hub (package securityhub)
 	TopicARN       string        // SNS findings topic
 	MetricsNS      string        // CloudWatch namespace
 	SelfFunctions  []string      // the scanner's own function names
@@ -80,6 +81,7 @@ func FromEnv() (Config, error) {
 		CacheTable:          os.Getenv("LAMBDASCAN_CACHE_TABLE"),
 		FindingsTable:       os.Getenv("LAMBDASCAN_FINDINGS_TABLE"),
 		EventBus:            os.Getenv("LAMBDASCAN_EVENT_BUS"),
+		SecurityHub:         os.Getenv("LAMBDASCAN_SECURITY_HUB") == "true",
 		TopicARN:            os.Getenv("LAMBDASCAN_TOPIC_ARN"),
 		MetricsNS:           envOr("LAMBDASCAN_METRICS_NAMESPACE", "LambdaScan"),
 		SelfFunctions:       split(os.Getenv("LAMBDASCAN_SELF_FUNCTIONS")),

@@ -64,6 +64,8 @@ type Stored struct {
 	// EventsError names events EventBridge did not take (the step does
 	// not fail for them: the findings store has the change already).
 	EventsError string `json:"eventsError,omitempty"`
+	// SecurityHubError names findings Security Hub did not import.
+	SecurityHubError string `json:"securityHubError,omitempty"`
 }
 
 // Tagged is the tag state's output.

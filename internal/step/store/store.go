@@ -23,6 +23,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/eventbus"
 	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/shared/report/schema"
+	"github.com/lambdascan/lambdascan/shared/securityhub"
 )
 
 // Handler files reports.
@@ -35,7 +36,9 @@ type Handler struct {
 	// Events publishes findings changes and completed scans to EventBridge;
 	// nil when the stack publishes none.
 	Events *eventbus.Publisher
-	Now    func() time.Time
+	// SecurityHub imports findings changes as ASFF; nil when switched off.
+	SecurityHub *securityhub.Importer
+	Now         func() time.Time
 }
 
 // New is the step's handler for the stack configured by cfg.
@@ -46,6 +49,9 @@ func New(cfg config.Config, env awsclient.Env) *Handler {
 	}
 	if cfg.EventBus != "" {
 		h.Events = eventbus.Open(env, cfg.EventBus)
+	}
+	if cfg.SecurityHub {
+		h.SecurityHub = securityhub.Open(env, cfg.Partition, cfg.Region, cfg.Account)
 	}
 	return h
 }
@@ -156,6 +162,13 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		}
 		stored.NewFindings, stored.ResolvedFindings = len(diff.New), len(diff.Resolved)
 	}
+	// As for events: the diff is stored, so a retry would import nothing;
+	// what Security Hub refuses is named, not retried by failing the step.
+	if h.SecurityHub != nil {
+		if err := h.SecurityHub.Import(ctx, h.SecurityHub.Diff(diff, at)); err != nil {
+			stored.SecurityHubError = err.Error()
+		}
+	}
 	if h.Events != nil {
 		fn := FunctionOf(t)
 		sum := head.Summary
@@ -201,10 +214,18 @@ func (h *Handler) Gone(ctx context.Context, t contract.Target) (findings.Diff, e
 		return findings.Diff{}, nil
 	}
 	d, err := h.Findings.Resolve(ctx, t.FunctionARN, t.Qualifier)
-	if err != nil || h.Events == nil {
+	if err != nil {
 		return d, err
 	}
-	return d, h.Events.Put(ctx, eventbus.Diff(d, "", eventbus.ReasonDeleted, h.Now()))
+	if h.SecurityHub != nil {
+		if err := h.SecurityHub.Import(ctx, h.SecurityHub.Diff(d, h.Now())); err != nil {
+			return d, err
+		}
+	}
+	if h.Events != nil {
+		return d, h.Events.Put(ctx, eventbus.Diff(d, "", eventbus.ReasonDeleted, h.Now()))
+	}
+	return d, nil
 }
 
 func (h *Handler) read(ctx context.Context, key string) ([]byte, error) {

@@ -275,7 +275,8 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		names = append(names, FunctionName(st.Name))
 	}
 	env := map[string]*string{
-		"LAMBDASCAN_BUCKET": s.Bucket.BucketName(), "LAMBDASCAN_CACHE_TABLE": s.Table.TableName(), "LAMBDASCAN_FINDINGS_TABLE": s.Findings.TableName(), "LAMBDASCAN_EVENT_BUS": jsii.String("default"), "LAMBDASCAN_TOPIC_ARN": s.Topic.TopicArn(),
+		"LAMBDASCAN_BUCKET": s.Bucket.BucketName(), "LAMBDASCAN_CACHE_TABLE": s.Table.TableName(), "LAMBDASCAN_FINDINGS_TABLE": s.Findings.TableName(), "LAMBDASCAN_EVENT_BUS": jsii.String("default"),
+		"LAMBDASCAN_SECURITY_HUB": jsii.String(fmt.Sprint(p.EnableSecurityHub)), "LAMBDASCAN_TOPIC_ARN": s.Topic.TopicArn(),
 		"LAMBDASCAN_METRICS_NAMESPACE": jsii.String(MetricsNamespace), "LAMBDASCAN_SELF_FUNCTIONS": jsii.String(join(names)),
 		"LAMBDASCAN_CACHE_TTL_DAYS": jsii.String(fmt.Sprint(p.CacheTTLDays)), "LAMBDASCAN_ENABLE_TAGGING": jsii.String(fmt.Sprint(p.EnableTagging)),
 		"LAMBDASCAN_NOTIFY_SEVERITY": jsii.String(p.NotifySeverity), "LAMBDASCAN_VULNDB_SOURCE_URL": jsii.String(p.VulnDBSourceURL),
@@ -341,6 +342,11 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			stmt([]string{"dynamodb:BatchGetItem"}, []*string{s.Table.TableArn()}, nil),
 			stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse,
 		},
+	}
+	if p.EnableSecurityHub {
+		// The account's own findings product (package securityhub).
+		perStep[contract.StepStore] = append(perStep[contract.StepStore], stmt([]string{"securityhub:BatchImportFindings"},
+			[]*string{arn("arn:", "$P", ":securityhub:", "$R", ":", "$A", ":product/", "$A", "/default")}, nil))
 	}
 	for _, st := range crossAccountSteps {
 		if p.CrossAccountRoleName != "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -272,4 +273,22 @@ func dashIfEmpty(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// A function deleted after its scan: the next event for it ends in the
+// workflow's Gone path, which resolves its open findings.
+func TestAffectedDeletedFunctionResolves(t *testing.T) {
+	ctx := context.Background()
+	fn, err := env.CreateFunction(ctx, "fleet-deleted", pkg("node-api.zip"), "nodejs20.x", nil, nil)
+	require.NoError(t, err)
+	run(t, "CreateFunction20150331", fn)
+	require.NotEmpty(t, affected(t, "GHSA-p6mc-m468-83gw", fn))
+
+	_, err = env.AWS.Lambda.DeleteFunction(ctx, &lambdasvc.DeleteFunctionInput{FunctionName: aws.String(fn)})
+	require.NoError(t, err)
+	o, _ := run(t, "UpdateFunctionCode20150331v2", fn)
+	assert.Equal(t, "gone", o.Outcome)
+	assert.Positive(t, o.Stored.ResolvedFindings)
+	assert.Empty(t, affected(t, "GHSA-p6mc-m468-83gw", fn))
+	assert.Empty(t, affected(t, "lodash", fn))
 }

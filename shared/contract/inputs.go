@@ -33,6 +33,9 @@ const (
 	OutcomeScanned  = "scanned"
 	OutcomeCacheHit = "cache-hit"
 	OutcomeFailed   = "failed"
+	// OutcomeGone: the function was deleted (DeleteFunction, or NotFound
+	// when read); store resolves its open findings.
+	OutcomeGone = "gone"
 )
 
 // RecordInput is the input of store, tag, metrics and notify: what happened

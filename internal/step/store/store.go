@@ -60,6 +60,10 @@ func New(cfg config.Config, env awsclient.Env) *Handler {
 // The timestamp is the execution's start, so a retried store writes the
 // same keys.
 func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract.Stored, error) {
+	if in.Outcome == contract.OutcomeGone {
+		d, err := h.Gone(ctx, in.Target)
+		return contract.Stored{ResolvedFindings: len(d.Resolved)}, err
+	}
 	at := in.At(h.Now())
 	t := in.Target
 	code := contract.Code{}

@@ -64,6 +64,10 @@ func cmdAffected(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "lambdascan affected: %v\n", err)
 		return scancli.ExitError
 	}
+	if *format != fleetcli.FormatTable && *format != fleetcli.FormatJSON {
+		fmt.Fprintf(stderr, "lambdascan affected: unknown format %q (table or json)\n", *format)
+		return scancli.ExitError
+	}
 	tbl, err := findingsTable(*table)
 	if err != nil {
 		fmt.Fprintf(stderr, "lambdascan affected: %v\n", err)
@@ -114,6 +118,10 @@ func cmdFindings(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		f.FunctionARN = *function
 	} else {
 		f.Function = *function
+	}
+	if *format != fleetcli.FormatTable && *format != fleetcli.FormatJSON {
+		fmt.Fprintf(stderr, "lambdascan findings: unknown format %q (table or json)\n", *format)
+		return scancli.ExitError
 	}
 	tbl, err := findingsTable(*table)
 	if err != nil {

@@ -135,7 +135,7 @@ func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 		EncryptionKey:                    s.Key,
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
-	for _, name := range []string{findings.IndexByPackage, findings.IndexByAdvisory, findings.IndexBySeverity} {
+	for _, name := range findings.Indexes {
 		k := findings.IndexKeys[name]
 		s.Findings.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String(name),
 			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(k[0]), Type: awsdynamodb.AttributeType_STRING},

@@ -139,14 +139,14 @@ func TestAffectedStoreWritesADiff(t *testing.T) {
 			{Advisory: "GHSA-vh95-rmgr-6w4m", Aliases: []string{"CVE-2020-7598"}, Package: mini, Fixed: "1.2.3", Severity: "medium"}}}
 	d, err := tbl.Put(ctx, snap)
 	require.NoError(t, err)
-	// meta + 2 packages + 2 findings × (id + alias)
-	assert.Equal(t, 7, d.Written)
+	// meta + 2 packages + 2 findings × (id + alias) + the layer
+	assert.Equal(t, 8, d.Written)
 	assert.Len(t, d.New, 2)
 
 	now = now.Add(time.Hour)
 	d, err = tbl.Put(ctx, snap)
 	require.NoError(t, err)
-	assert.Equal(t, findings.Diff{Unchanged: 7}, d)
+	assert.Equal(t, findings.Diff{Unchanged: 8}, d)
 
 	// The layer's package is found by name, and names its layer.
 	rows := affected(t, "minimist@1.2.0", fn.ARN)
@@ -158,13 +158,25 @@ func TestAffectedStoreWritesADiff(t *testing.T) {
 	assert.Equal(t, "GHSA-p6mc-m468-83gw", kev[0].Finding.Advisory)
 	assert.Equal(t, 7.4, kev[0].Finding.Score)
 
+	// The layer version: who uses it, and its findings.
+	rows = affected(t, mini.Layer, fn.ARN)
+	require.Len(t, rows, 2, "the layer item and the finding in it")
+	var inLayer []string
+	for _, r := range rows {
+		assert.Equal(t, mini.Layer, r.Package.Layer)
+		if r.Finding != nil {
+			inLayer = append(inLayer, r.Finding.Advisory)
+		}
+	}
+	assert.Equal(t, []string{"GHSA-vh95-rmgr-6w4m"}, inLayer)
+
 	// A partial scan that did not see minimist keeps its finding open.
 	partial := snap
 	partial.Complete, partial.Packages, partial.Findings = false, []findings.Package{lodash}, snap.Findings[:1]
 	d, err = tbl.Put(ctx, partial)
 	require.NoError(t, err)
 	assert.Equal(t, 0, d.Deleted)
-	assert.Equal(t, 3, d.Kept)
+	assert.Equal(t, 4, d.Kept, "minimist, its finding under id and alias, its layer")
 	assert.NotEmpty(t, affected(t, "CVE-2020-7598", fn.ARN))
 
 	// A complete one resolves it, once.
@@ -173,8 +185,9 @@ func TestAffectedStoreWritesADiff(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, d.Resolved, 1)
 	assert.Equal(t, "GHSA-vh95-rmgr-6w4m", d.Resolved[0].Finding.Advisory)
-	assert.Equal(t, 3, d.Deleted)
+	assert.Equal(t, 4, d.Deleted)
 	assert.Empty(t, affected(t, "CVE-2020-7598", fn.ARN))
+	assert.Empty(t, affected(t, mini.Layer, fn.ARN), "no longer uses the layer")
 	// The lodash finding is as old as its first sighting.
 	rows = affected(t, "CVE-2020-8203", fn.ARN)
 	require.NotEmpty(t, rows)
@@ -240,6 +253,17 @@ func TestAffectedCLI(t *testing.T) {
 	table := cli(t, "affected", fromLayer.Advisory)
 	assert.Contains(t, table, "ACCOUNT")
 	assert.Regexp(t, `123456789012 +eu-west-1 +fleet-cli +\$LATEST +PyYAML \(layer fleet-yaml:1\) +5\.3 +`+regexp.QuoteMeta(dashIfEmpty(fromLayer.Fixed))+` +`+regexp.QuoteMeta(fromLayer.Advisory), table)
+
+	// By layer version: the functions sharing it, with its findings.
+	require.NoError(t, json.Unmarshal([]byte(cli(t, "affected", "--format", "json", layer)), &lines))
+	var sharing []string
+	for _, l := range lines {
+		assert.Equal(t, layer, l.Layer)
+		if l.FunctionARN == fn {
+			sharing = append(sharing, l.Advisory)
+		}
+	}
+	assert.Contains(t, sharing, fromLayer.Advisory)
 
 	// By package with a range, as JSON.
 	require.NoError(t, json.Unmarshal([]byte(cli(t, "affected", "--format", "json", "pyyaml@<5.4")), &lines))

@@ -42,11 +42,17 @@ func Lines(rows []findings.Row) []Line {
 	for _, r := range rows {
 		if r.Finding != nil {
 			covered[key(r)] = true
+			covered[layerKey(r)] = true
 		}
 	}
 	out := make([]Line, 0, len(rows))
 	for _, r := range rows {
 		if r.Finding == nil && covered[key(r)] {
+			continue
+		}
+		// A layer row (no package) says a function uses the layer; a
+		// finding in that layer says it already.
+		if r.Finding == nil && r.Package.Name == "" && covered[layerKey(r)] {
 			continue
 		}
 		l := Line{Account: r.Function.Account, Region: r.Function.Region, Function: r.Function.Name, FunctionARN: r.Function.ARN,
@@ -58,6 +64,10 @@ func Lines(rows []findings.Row) []Line {
 		out = append(out, l)
 	}
 	return out
+}
+
+func layerKey(r findings.Row) string {
+	return "layer|" + r.Function.ARN + "|" + r.Function.Version + "|" + r.Package.Layer
 }
 
 func key(r findings.Row) string {
@@ -84,7 +94,7 @@ func Write(w io.Writer, lines []Line, format string) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ACCOUNT\tREGION\tFUNCTION\tVERSION\tPACKAGE\tINSTALLED\tFIXED\tADVISORY\tSEVERITY\tKEV\tREACHABILITY\tSINCE")
 	for _, l := range lines {
-		pkg := l.Package
+		pkg := dash(l.Package)
 		if l.Layer != "" {
 			pkg += " (layer " + layerName(l.Layer) + ")"
 		}
@@ -92,7 +102,7 @@ func Write(w io.Writer, lines []Line, format string) error {
 		if l.KEV {
 			kev = "KEV"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Account, l.Region, l.Function, l.Version, pkg, l.Installed,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Account, l.Region, l.Function, l.Version, pkg, dash(l.Installed),
 			dash(l.Fixed), dash(l.Advisory), dash(l.Severity), kev, dash(l.Reachability), l.Since.UTC().Format("2006-01-02"))
 	}
 	if err := tw.Flush(); err != nil {

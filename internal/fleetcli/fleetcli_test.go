@@ -23,10 +23,17 @@ func TestLines(t *testing.T) {
 		{Function: fn, Package: lodash, Since: since, Finding: &findings.Finding{Advisory: "GHSA-p6mc-m468-83gw", Fixed: "4.17.19", Severity: "high", KEV: true}},
 		{Function: fn, Package: yaml, Since: since},
 	}
+	other := findings.Function{ARN: "arn:aws:lambda:eu-west-1:1:function:b", Version: "$LATEST", Account: "1", Region: "eu-west-1", Name: "b"}
+	rows = append(rows,
+		findings.Row{Function: fn, Package: findings.Package{Layer: yaml.Layer}, Since: since},    // a uses the layer: its package row says so
+		findings.Row{Function: other, Package: findings.Package{Layer: yaml.Layer}, Since: since}) // b uses it, nothing else known
+	rows[2].Finding = &findings.Finding{Advisory: "PYSEC-2021-142", Severity: "critical"}
 	lines := Lines(rows)
-	require.Len(t, lines, 2, "the package row with a finding is folded into it")
+	require.Len(t, lines, 3, "package and layer rows fold into the findings that cover them")
 	assert.Equal(t, "GHSA-p6mc-m468-83gw", lines[0].Advisory)
-	assert.Equal(t, "", lines[1].Advisory)
+	assert.Equal(t, "PYSEC-2021-142", lines[1].Advisory)
+	assert.Equal(t, "b", lines[2].Function)
+	assert.Equal(t, "", lines[2].Package)
 
 	var buf bytes.Buffer
 	require.NoError(t, Write(&buf, lines, FormatTable))
@@ -34,7 +41,8 @@ func TestLines(t *testing.T) {
 	assert.Contains(t, out, "ACCOUNT")
 	assert.Regexp(t, `a +\$LATEST +lodash +4\.17\.15 +4\.17\.19 +GHSA-p6mc-m468-83gw +high +KEV +- +2026-11-01`, out)
 	assert.Contains(t, out, "PyYAML (layer yaml:3)")
-	assert.True(t, strings.HasSuffix(out, "2 line(s)\n"))
+	assert.Regexp(t, `b +\$LATEST +- \(layer yaml:3\) +-`, out)
+	assert.True(t, strings.HasSuffix(out, "3 line(s)\n"))
 
 	buf.Reset()
 	require.NoError(t, Write(&buf, lines, FormatJSON))

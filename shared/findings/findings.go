@@ -10,9 +10,12 @@
 //	fn#<arn>  <version>#p#<eco>#<name>#<ver>#<layer>       a package
 //	fn#<arn>  <version>#v#<id>#<eco>#<name>#<ver>#<layer>  a finding, once per
 //	                                                       advisory id and alias
+//	fn#<arn>  <version>#l#<layer ARN>                      a layer it uses
 //
 // GSIs: byPackage (pkg = lower-cased name, fnv), byAdvisory (adv = id or alias,
-// fnv) and bySeverity (sev, since; only the canonical finding item).
+// fnv), bySeverity (sev, since; only the canonical finding item) and
+// byLayer (lyr = layer version ARN, fnv: the functions sharing a layer
+// version and the findings in it).
 package findings
 
 import (
@@ -30,6 +33,7 @@ const (
 	IndexByPackage  = "byPackage"
 	IndexByAdvisory = "byAdvisory"
 	IndexBySeverity = "bySeverity"
+	IndexByLayer    = "byLayer"
 )
 
 // Function is one function version.
@@ -70,6 +74,7 @@ type Snapshot struct {
 	ScannedAt  time.Time
 	Packages   []Package
 	Findings   []Finding
+	Layers     []string // layer version ARNs the function uses (with packages or not)
 	// Complete: the scan read everything. A partial snapshot adds and
 	// updates but never resolves: what it did not read may still be there.
 	Complete bool
@@ -146,6 +151,8 @@ func vulnSK(f Function, id string, p Package) string {
 }
 
 func metaSK(f Function) string { return versionPrefix(f.Version) + "m" }
+
+func layerSK(f Function, layer string) string { return versionPrefix(f.Version) + "l#" + layer }
 
 func (d Diff) String() string {
 	return fmt.Sprintf("%d new, %d resolved, %d written, %d deleted, %d unchanged, %d kept", len(d.New), len(d.Resolved), d.Written, d.Deleted, d.Unchanged, d.Kept)

@@ -20,6 +20,7 @@ import (
 // package with an optional version or range.
 type Query struct {
 	Advisory  string
+	Layer     string // a layer version ARN: the functions sharing it and its findings
 	Ecosystem string // optional: narrows a package query
 	Name      string
 	// Version constraints, all of which must hold: "=1.2.3", "<2.0.0",
@@ -48,6 +49,12 @@ func ParseQuery(arg string) (Query, error) {
 	}
 	if advisoryID.MatchString(arg) && !strings.Contains(arg, "@") {
 		return Query{Advisory: arg}, nil
+	}
+	if strings.HasPrefix(arg, "arn:") {
+		if !strings.Contains(arg, ":layer:") {
+			return Query{}, fmt.Errorf("%q: an ARN query names a layer version (arn:…:layer:name:version)", arg)
+		}
+		return Query{Layer: arg}, nil
 	}
 	var q Query
 	if rest, ok := strings.CutPrefix(arg, "pkg:"); ok {
@@ -138,6 +145,12 @@ func (t *Table) Affected(ctx context.Context, q Query) ([]Row, error) {
 			rows = append(rows, r)
 		}
 		return true
+	}
+	if q.Layer != "" {
+		err := t.query(ctx, &dynamodb.QueryInput{TableName: &t.Name, IndexName: aws.String(IndexByLayer),
+			KeyConditionExpression: aws.String("lyr = :l"), ExpressionAttributeValues: item{":l": s(q.Layer)}}, add)
+		sortRows(rows)
+		return rows, err
 	}
 	if q.Advisory != "" {
 		err := t.query(ctx, &dynamodb.QueryInput{TableName: &t.Name, IndexName: aws.String(IndexByAdvisory),

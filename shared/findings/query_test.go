@@ -25,6 +25,7 @@ func TestParseQuery(t *testing.T) {
 		{"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", Query{Ecosystem: "Maven", Name: "org.apache.logging.log4j:log4j-core", Constraints: []Constraint{{"=", "2.14.1"}}}},
 		{"org.apache.logging.log4j:log4j-core@<2.17.1", Query{Name: "org.apache.logging.log4j:log4j-core", Constraints: []Constraint{{"<", "2.17.1"}}}},
 		{"PyYAML@5.3", Query{Name: "PyYAML", Constraints: []Constraint{{"=", "5.3"}}}},
+		{"arn:aws:lambda:eu-west-1:123456789012:layer:yaml:3", Query{Layer: "arn:aws:lambda:eu-west-1:123456789012:layer:yaml:3"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
@@ -33,7 +34,7 @@ func TestParseQuery(t *testing.T) {
 			assert.Equal(t, tc.want, got)
 		})
 	}
-	for _, bad := range []string{"", "lodash@<", "pkg:npm", "pkg:deb/debian/openssl@1"} {
+	for _, bad := range []string{"", "lodash@<", "pkg:npm", "pkg:deb/debian/openssl@1", "arn:aws:lambda:eu-west-1:1:function:f"} {
 		_, err := ParseQuery(bad)
 		assert.Error(t, err, bad)
 	}

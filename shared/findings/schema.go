@@ -13,7 +13,10 @@ var (
 		IndexByPackage:  {"pkg", "fnv"},
 		IndexByAdvisory: {"adv", "fnv"},
 		IndexBySeverity: {"sev", "since"},
+		IndexByLayer:    {"lyr", "fnv"},
 	}
+	// Indexes in the order the table declares them.
+	Indexes = []string{IndexByPackage, IndexByAdvisory, IndexBySeverity, IndexByLayer}
 )
 
 // CreateTableInput is the table's definition, on demand, every GSI
@@ -25,7 +28,7 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 	for _, k := range TableKeys {
 		attrs[k] = true
 	}
-	for _, name := range []string{IndexByPackage, IndexByAdvisory, IndexBySeverity} {
+	for _, name := range Indexes {
 		keys := IndexKeys[name]
 		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, types.GlobalSecondaryIndex{IndexName: aws.String(name),
 			KeySchema: keySchema(keys), Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll}})
@@ -33,7 +36,7 @@ func CreateTableInput(name string) *dynamodb.CreateTableInput {
 			attrs[k] = true
 		}
 	}
-	for _, k := range []string{"pk", "sk", "pkg", "fnv", "adv", "sev", "since"} {
+	for _, k := range []string{"pk", "sk", "pkg", "fnv", "adv", "sev", "since", "lyr"} {
 		if attrs[k] {
 			in.AttributeDefinitions = append(in.AttributeDefinitions, types.AttributeDefinition{AttributeName: aws.String(k), AttributeType: types.ScalarAttributeTypeS})
 		}

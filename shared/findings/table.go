@@ -76,6 +76,9 @@ func rowItem(fn Function, p Package, f *Finding, id string, since time.Time) ite
 		// bySeverity and byPackage hold each finding once (byPackage
 		// answers "which versions of P, and what fixes them" in one query).
 		it["sev"], it["pkg"] = s(f.Severity), s(NameKey(p.Ecosystem, p.Name))
+		if p.Layer != "" {
+			it["lyr"] = s(p.Layer) // byLayer: the findings in a layer version
+		}
 	}
 	if len(f.Aliases) > 0 {
 		it["aliases"] = &types.AttributeValueMemberSS{Value: dedupe(f.Aliases)}
@@ -95,7 +98,14 @@ func rowItem(fn Function, p Package, f *Finding, id string, since time.Time) ite
 	return it
 }
 
-// rowOf reads a package or finding item back.
+// layerItem says the function version uses the layer version.
+func layerItem(fn Function, layer string) item {
+	return item{"pk": s(pk(fn.ARN)), "sk": s(layerSK(fn, layer)), "fnv": s(fnv(fn)), "arn": s(fn.ARN), "ver": s(fn.Version),
+		"acct": s(fn.Account), "region": s(fn.Region), "fn": s(fn.Name), "layer": s(layer), "lyr": s(layer),
+		"h": s(fingerprint([]any{fn, layer}))}
+}
+
+// rowOf reads a package, finding or layer item back.
 func rowOf(it item) Row {
 	r := Row{
 		Function: Function{ARN: getS(it, "arn"), Version: getS(it, "ver"), Account: getS(it, "acct"), Region: getS(it, "region"), Name: getS(it, "fn")},
@@ -151,6 +161,19 @@ func (t *Table) Put(ctx context.Context, snap Snapshot) (Diff, error) {
 		for _, id := range f.ids() {
 			want[vulnSK(fn, id, f.Package)] = rowItem(fn, f.Package, &f, id, since(canonical))
 		}
+	}
+	layers := map[string]bool{}
+	for _, l := range snap.Layers {
+		layers[l] = true
+	}
+	for _, p := range snap.Packages {
+		if p.Layer != "" {
+			layers[p.Layer] = true
+		}
+	}
+	for l := range layers {
+		it := layerItem(fn, l)
+		want[getS(it, "sk")] = it
 	}
 	meta := item{"pk": s(pk(fn.ARN)), "sk": s(metaSK(fn)), "fnv": s(fnv(fn)), "arn": s(fn.ARN), "ver": s(fn.Version),
 		"acct": s(fn.Account), "region": s(fn.Region), "fn": s(fn.Name), "code": s(snap.CodeSha256),

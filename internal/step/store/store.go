@@ -194,7 +194,7 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 // putFindings writes the function version's packages and findings to the
 // findings store as a diff.
 func (h *Handler) putFindings(ctx context.Context, t contract.Target, code contract.Code, key string, at time.Time, report []byte) (findings.Diff, error) {
-	snap := findings.Snapshot{Function: FunctionOf(t), CodeSha256: code.CodeSha256, ReportKey: key, ScannedAt: at}
+	snap := findings.Snapshot{Function: FunctionOf(t), CodeSha256: code.CodeSha256, ReportKey: key, ScannedAt: at, Layers: code.Layers}
 	if err := findings.FromReport(report, &snap); err != nil {
 		return findings.Diff{}, err
 	}

@@ -56,7 +56,7 @@ func cmdAffected(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return scancli.ExitError
 	}
 	if len(rest) != 1 {
-		fmt.Fprint(stderr, "usage: lambdascan affected [--format table|json] <CVE|GHSA|GO|PYSEC…-ID | package[@version|@<range>] | purl>\n")
+		fmt.Fprint(stderr, "usage: lambdascan affected [--format table|json] <CVE|GHSA|GO|PYSEC…-ID | package[@version|@<range>] | purl | layer version ARN>\n")
 		return scancli.ExitError
 	}
 	q, err := findings.ParseQuery(rest[0])

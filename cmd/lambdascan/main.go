@@ -34,7 +34,7 @@ const usage = `usage:
   lambdascan bulk start [--accounts a,b] [--regions r1,r2] [--exclude glob,...] [--organization] [--force] [--no-tags] [--wait]
   lambdascan status [-n 10]
   lambdascan replay [--since 24h] [--dry-run]
-  lambdascan affected [--format table|json] <CVE|GHSA|GO|PYSEC…-ID | package[@version|@<range>] | purl>
+  lambdascan affected [--format table|json] <CVE|GHSA|GO|PYSEC…-ID | package[@version|@<range>] | purl | layer version ARN>
   lambdascan findings [--function F] [--severity LIST] [--kev] [--format table|json]
   lambdascan version
 `

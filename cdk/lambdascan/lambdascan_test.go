@@ -21,6 +21,7 @@ import (
 
 	"github.com/lambdascan/lambdascan/cdk/lambdascan"
 	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
 
@@ -186,7 +187,18 @@ func TestEncryptionAtRest(t *testing.T) {
 	for id, tbl := range resources(scannerTmpl, "AWS::DynamoDB::Table") {
 		assert.Contains(t, fmt.Sprint(tbl["SSESpecification"]), "KMS", id)
 		assert.Equal(t, map[string]any{"PointInTimeRecoveryEnabled": true}, tbl["PointInTimeRecoverySpecification"], id)
-		assert.Equal(t, map[string]any{"AttributeName": "ttl", "Enabled": true}, tbl["TimeToLiveSpecification"], id)
+		if strings.HasPrefix(id, "ScannerFindingsStore") {
+			// Open findings do not expire; the GSIs answer the fleet queries.
+			assert.Nil(t, tbl["TimeToLiveSpecification"], id)
+			var names []string
+			for _, g := range asSlice(tbl["GlobalSecondaryIndexes"]) {
+				names = append(names, fmt.Sprint(g.(map[string]any)["IndexName"]))
+			}
+			assert.ElementsMatch(t, findings.Indexes, names)
+			assert.Len(t, names, 4)
+		} else {
+			assert.Equal(t, map[string]any{"AttributeName": "ttl", "Enabled": true}, tbl["TimeToLiveSpecification"], id)
+		}
 		assert.Equal(t, "PAY_PER_REQUEST", tbl["BillingMode"], id)
 	}
 	for typ, key := range map[string]string{"AWS::SNS::Topic": "KmsMasterKeyId", "AWS::SQS::Queue": "KmsMasterKeyId", "AWS::Logs::LogGroup": "KmsKeyId"} {
@@ -227,7 +239,7 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 	}
 	require.NotEmpty(t, all)
-	var tagging, metrics, assume, secrets int
+	var tagging, metrics, assume, secrets, findingsStore, putEvents int
 	for _, s := range all {
 		for _, a := range asSlice(s.Action) {
 			action := a.(string)
@@ -247,13 +259,23 @@ func TestLeastPrivilege(t *testing.T) {
 			case "secretsmanager:GetSecretValue":
 				secrets++
 				assert.Regexp(t, "lambdascan/external-id|lambdascan/nvd-api-key", fmt.Sprint(s.Resource))
-			case "dynamodb:Scan", "dynamodb:Query", "s3:DeleteObject", "lambda:UpdateFunctionCode":
+			case "dynamodb:Query", "dynamodb:BatchWriteItem":
+				// Only the store step, only on the findings store.
+				assert.Contains(t, fmt.Sprint(s.Resource), "FindingsStore", action)
+				assert.NotContains(t, fmt.Sprint(s.Resource), "ScannerCache", action)
+				findingsStore++
+			case "events:PutEvents":
+				assert.Contains(t, fmt.Sprint(s.Resource), ":event-bus/default", "findings events go to the default bus only")
+				putEvents++
+			case "dynamodb:Scan", "s3:DeleteObject", "lambda:UpdateFunctionCode":
 				t.Errorf("the scanner never needs %s", action)
 			}
 		}
 	}
 	assert.Equal(t, 2, tagging, "the tag step and the member role")
 	assert.Equal(t, 2, metrics, "the metrics step and the mirror (FeedFailure)")
+	assert.Equal(t, 2, findingsStore, "Query and BatchWriteItem, in the store step's policy")
+	assert.Equal(t, 1, putEvents, "the store step")
 	assert.Equal(t, 5, assume, "the steps that call Lambda on the scanned function, and bulk enumeration")
 	assert.Equal(t, 6, secrets, "the external id for the cross-account steps, the NVD key for the mirror")
 }

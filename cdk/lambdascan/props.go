@@ -20,6 +20,7 @@ type Props struct {
 	ScannerConcurrency   float64  // reserved concurrency of the scan Lambda
 	CacheTTLDays         float64  // cache item lifetime
 	EnableTagging        bool     // tag scanned functions
+	EnableSecurityHub    bool     // import findings into Security Hub as ASFF (Security Hub must be enabled)
 	BulkScanSchedule     string   // schedule expression of the bulk scan (bulk workflow; "" = off)
 	NotifySeverity       string   // notify on findings at or above
 	NotifyIgnoreUnknown  bool     // findings of unknown severity alone do not notify
@@ -98,7 +99,7 @@ func FromContext(scope constructs.Construct) (Props, error) {
 			return p, err
 		}
 	}
-	for k, dst := range map[string]*bool{"EnableTagging": &p.EnableTagging, "CreateTrail": &p.CreateTrail, "NotifyIgnoreUnknown": &p.NotifyIgnoreUnknown} {
+	for k, dst := range map[string]*bool{"EnableTagging": &p.EnableTagging, "CreateTrail": &p.CreateTrail, "NotifyIgnoreUnknown": &p.NotifyIgnoreUnknown, "EnableSecurityHub": &p.EnableSecurityHub} {
 		if err := boolean(k, dst); err != nil {
 			return p, err
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/events"
+	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
 
@@ -37,9 +38,11 @@ const MetricsNamespace = contract.MetricsNamespace
 // Scanner is the deployed workflow.
 type Scanner struct {
 	constructs.Construct
-	Key          awskms.Key
-	Bucket       awss3.Bucket
-	Table        awsdynamodb.Table
+	Key    awskms.Key
+	Bucket awss3.Bucket
+	Table  awsdynamodb.Table
+	// Findings is the fleet's findings store (package shared/findings).
+	Findings     awsdynamodb.Table
 	Topic        awssns.Topic
 	OpsTopic     awssns.Topic
 	DLQ          awssqs.Queue
@@ -120,6 +123,25 @@ func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 		EncryptionKey:                    s.Key,
 		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
 	})
+	// No TTL: an open finding stays until a scan or a deletion resolves it.
+	// A fixed name: `lambdascan affected` finds it without a stack lookup.
+	s.Findings = awsdynamodb.NewTable(c, jsii.String("FindingsStore"), &awsdynamodb.TableProps{
+		TableName:                        jsii.String(contract.FindingsTableName),
+		PartitionKey:                     &awsdynamodb.Attribute{Name: jsii.String(findings.TableKeys[0]), Type: awsdynamodb.AttributeType_STRING},
+		SortKey:                          &awsdynamodb.Attribute{Name: jsii.String(findings.TableKeys[1]), Type: awsdynamodb.AttributeType_STRING},
+		BillingMode:                      awsdynamodb.BillingMode_PAY_PER_REQUEST,
+		PointInTimeRecoverySpecification: &awsdynamodb.PointInTimeRecoverySpecification{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+		Encryption:                       awsdynamodb.TableEncryption_CUSTOMER_MANAGED,
+		EncryptionKey:                    s.Key,
+		RemovalPolicy:                    awscdk.RemovalPolicy_RETAIN,
+	})
+	for _, name := range findings.Indexes {
+		k := findings.IndexKeys[name]
+		s.Findings.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{IndexName: jsii.String(name),
+			PartitionKey:   &awsdynamodb.Attribute{Name: jsii.String(k[0]), Type: awsdynamodb.AttributeType_STRING},
+			SortKey:        &awsdynamodb.Attribute{Name: jsii.String(k[1]), Type: awsdynamodb.AttributeType_STRING},
+			ProjectionType: awsdynamodb.ProjectionType_ALL})
+	}
 	s.Topic = awssns.NewTopic(c, jsii.String("Findings"), &awssns.TopicProps{MasterKey: s.Key, EnforceSSL: jsii.Bool(true)})
 	s.OpsTopic = awssns.NewTopic(c, jsii.String("Ops"), &awssns.TopicProps{MasterKey: s.Key, EnforceSSL: jsii.Bool(true)})
 	s.DLQ = awssqs.NewQueue(c, jsii.String("EventsDLQ"), &awssqs.QueueProps{
@@ -253,7 +275,8 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		names = append(names, FunctionName(st.Name))
 	}
 	env := map[string]*string{
-		"LAMBDASCAN_BUCKET": s.Bucket.BucketName(), "LAMBDASCAN_CACHE_TABLE": s.Table.TableName(), "LAMBDASCAN_TOPIC_ARN": s.Topic.TopicArn(),
+		"LAMBDASCAN_BUCKET": s.Bucket.BucketName(), "LAMBDASCAN_CACHE_TABLE": s.Table.TableName(), "LAMBDASCAN_FINDINGS_TABLE": s.Findings.TableName(), "LAMBDASCAN_EVENT_BUS": jsii.String("default"),
+		"LAMBDASCAN_SECURITY_HUB": jsii.String(fmt.Sprint(p.EnableSecurityHub)), "LAMBDASCAN_TOPIC_ARN": s.Topic.TopicArn(),
 		"LAMBDASCAN_METRICS_NAMESPACE": jsii.String(MetricsNamespace), "LAMBDASCAN_SELF_FUNCTIONS": jsii.String(join(names)),
 		"LAMBDASCAN_CACHE_TTL_DAYS": jsii.String(fmt.Sprint(p.CacheTTLDays)), "LAMBDASCAN_ENABLE_TAGGING": jsii.String(fmt.Sprint(p.EnableTagging)),
 		"LAMBDASCAN_NOTIFY_SEVERITY": jsii.String(p.NotifySeverity), "LAMBDASCAN_NOTIFY_IGNORE_UNKNOWN": jsii.String(fmt.Sprint(p.NotifyIgnoreUnknown)),
@@ -310,6 +333,10 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			stmt([]string{"s3:GetObject"}, []*string{obj(contract.ResultsPrefix)}, nil),
 			stmt([]string{"s3:PutObject"}, []*string{obj(contract.ReportsPrefix)}, nil),
 			stmt([]string{"dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
+			// The findings store: read the version's items, write the diff.
+			stmt([]string{"dynamodb:Query", "dynamodb:BatchWriteItem"}, []*string{s.Findings.TableArn()}, nil),
+			// Finding New / Finding Resolved / Scan Completed (package eventbus).
+			stmt([]string{"events:PutEvents"}, []*string{arn("arn:", "$P", ":events:", "$R", ":", "$A", ":event-bus/default")}, nil),
 		},
 		contract.StepTag: {stmt([]string{"lambda:TagResource"}, []*string{functions}, tagKeys), pace},
 		contract.StepMetrics: {stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
@@ -333,6 +360,11 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 	if p.NVDAPIKeySecret != "" {
 		perStep[contract.StepMirror] = append(perStep[contract.StepMirror], stmt([]string{"secretsmanager:GetSecretValue"},
 			[]*string{arn("arn:", "$P", ":secretsmanager:", "$R", ":", "$A", ":secret:"+p.NVDAPIKeySecret+"*")}, nil))
+	}
+	if p.EnableSecurityHub {
+		// The account's own findings product (package securityhub).
+		perStep[contract.StepStore] = append(perStep[contract.StepStore], stmt([]string{"securityhub:BatchImportFindings"},
+			[]*string{arn("arn:", "$P", ":securityhub:", "$R", ":", "$A", ":product/", "$A", "/default")}, nil))
 	}
 	for _, st := range crossAccountSteps {
 		if p.CrossAccountRoleName != "" {

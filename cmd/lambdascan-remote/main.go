@@ -2,7 +2,8 @@
 // container images (docker save tarballs, OCI layouts, registries, ECR) and
 // deployed functions and layers (ARNs, with AWS credentials from the
 // environment). `lambdascan scan` runs it for those targets; on its own it
-// takes the same arguments after "scan".
+// takes the same arguments after "scan". It also answers `lambdascan
+// affected` and `lambdascan findings` from the findings store.
 package main
 
 import (
@@ -47,6 +48,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
 		fmt.Fprint(stdout, usage)
 		return scancli.ExitOK
+	}
+	if len(args) > 0 {
+		switch args[0] {
+		case "affected":
+			return cmdAffected(ctx, args[1:], stdout, stderr)
+		case "findings":
+			return cmdFindings(ctx, args[1:], stdout, stderr)
+		}
 	}
 	if len(args) == 0 || args[0] != "scan" {
 		fmt.Fprint(stderr, usage)

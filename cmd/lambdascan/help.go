@@ -22,6 +22,8 @@ Commands:
   bulk start  start the deployed bulk workflow (every function of accounts and regions)
   status      recent executions of the deployed state machines
   replay      redrive or restart failed executions
+  affected    which deployed functions an advisory or package affects (findings store)
+  findings    the fleet's open findings (findings store)
   version     print the version
 
 Run 'lambdascan COMMAND --help' for a command's flags.`,

@@ -44,12 +44,19 @@ func scanLocal(ctx context.Context, db *vulndb.DB, req scancli.Request, _ string
 // runRemote hands images and AWS targets to lambdascan-remote with the same
 // arguments; its output and exit code are the command's.
 func runRemote(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runRemoteCommand(ctx, "scan", args, stdout, stderr)
+}
+
+// runRemoteCommand runs lambdascan-remote's subcommand sub: the commands
+// that need AWS clients live there, so `lambdascan scan` of a zip starts
+// without them.
+func runRemoteCommand(ctx context.Context, sub string, args []string, stdout, stderr io.Writer) int {
 	bin, err := remoteBinary()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", scanName, err)
 		return exitError
 	}
-	cmd := exec.CommandContext(ctx, bin, append([]string{"scan"}, args...)...)
+	cmd := exec.CommandContext(ctx, bin, append([]string{sub}, args...)...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, stdout, stderr
 	// On Ctrl-C or SIGTERM pass an interrupt on: the child stops reading
 	// layers and removes its temp files (well within WaitDelay).

@@ -35,6 +35,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/events"
+	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/shared/vulndbstore"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
@@ -45,6 +46,7 @@ const (
 	Bucket          = "lambdascan-local"
 	CodeBucket      = "awslambda-" + Region + "-tasks" // where moto reads function code
 	CacheTable      = "lambdascan-cache"
+	FindingsTable   = contract.FindingsTableName
 	RuleName        = "lambdascan-lambda-changes"
 	MachineName     = contract.ScanStateMachine
 	BulkMachineName = contract.BulkStateMachine
@@ -139,6 +141,9 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 		TimeToLiveSpecification: &ddbtypes.TimeToLiveSpecification{AttributeName: aws.String("ttl"), Enabled: aws.Bool(true)}}); err != nil {
 		return nil, fmt.Errorf("table TTL: %w", err)
 	}
+	if _, err := c.DynamoDB.CreateTable(ctx, findings.CreateTableInput(FindingsTable)); err != nil {
+		return nil, fmt.Errorf("findings table: %w", err)
+	}
 	// Target functions run as this role (moto checks it exists).
 	iamc := iam.NewFromConfig(c.Config, func(o *iam.Options) { o.BaseEndpoint = aws.String(s.Endpoint) })
 	if _, err := iamc.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(FunctionRole),
@@ -163,7 +168,7 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 	}
 
 	cfg := config.Config{
-		Bucket: Bucket, CacheTable: CacheTable, TopicARN: e.TopicARN, MetricsNS: contract.MetricsNamespace,
+		Bucket: Bucket, CacheTable: CacheTable, FindingsTable: FindingsTable, EventBus: "default", SecurityHub: true, TopicARN: e.TopicARN, MetricsNS: contract.MetricsNamespace,
 		SelfTagKey: config.SelfTagKey, CacheTTL: 30 * 24 * time.Hour, EnableTagging: true, NotifySeverity: "high",
 		VulnDBSourceURL: e.OSVURL, Ecosystems: opt.Ecosystems, Region: Region, Account: Account, Partition: "aws",
 		CrossAccountRoleName: MemberRole, ExternalID: MemberExternalID,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lambdascan/lambdascan/internal/step/cachecheck"
 	"github.com/lambdascan/lambdascan/internal/step/validate"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/report"
 )
 
@@ -73,6 +74,33 @@ func TestSharedPackageScannedOnce(t *testing.T) {
 	assert.Equal(t, ra.Timings.StartedAt, rb.Timings.StartedAt, "one engine run serves both")
 	assert.Equal(t, b, rb.Target.FunctionARN, "each copy names its own function")
 	assert.True(t, strings.HasSuffix(ob.Stored.ReportKey, ".json"))
+
+	// The SBOMs are shared by content too; each function's copy, beside its
+	// report, names that function.
+	for fn, o := range map[string]*output{a: oa, b: ob} {
+		require.Equal(t, contract.SBOMKey(o.Stored.ReportKey, contract.FormatCycloneDX), o.Stored.CycloneDX)
+		var bom struct {
+			Metadata struct {
+				Component  map[string]any      `json:"component"`
+				Properties []map[string]string `json:"properties"`
+			} `json:"metadata"`
+			Components []any `json:"components"`
+		}
+		getJSON(t, o.Stored.CycloneDX, &bom)
+		assert.Equal(t, fn, bom.Metadata.Component["name"])
+		assert.Contains(t, bom.Metadata.Properties, map[string]string{"name": "lambdascan:functionArn", "value": fn})
+		assert.NotEmpty(t, bom.Components)
+		var latest map[string]any
+		getJSON(t, contract.SBOMKey(o.Stored.LatestKey, contract.FormatCycloneDX), &latest)
+		assert.Equal(t, fn, latest["metadata"].(map[string]any)["component"].(map[string]any)["name"])
+		var spdx struct {
+			Name      string `json:"name"`
+			Namespace string `json:"documentNamespace"`
+		}
+		getJSON(t, o.Stored.SPDX, &spdx)
+		assert.Equal(t, fn, spdx.Name)
+		assert.Contains(t, spdx.Namespace, strings.ReplaceAll(fn, ":", "/"))
+	}
 }
 
 // DynamoDB deletes expired items lazily; the cache check must not trust one.

@@ -36,6 +36,11 @@ type output struct {
 	Stored  struct {
 		ReportKey string `json:"reportKey"`
 		LatestKey string `json:"latestKey"`
+		CycloneDX string `json:"cyclonedxKey"`
+		SPDX      string `json:"spdxKey"`
+		New       int    `json:"newFindings"`
+		// ResolvedFindings: what the findings store closed.
+		ResolvedFindings int `json:"resolvedFindings"`
 	} `json:"stored"`
 	Summary struct {
 		CycloneDX string `json:"cyclonedxKey"`

@@ -16,6 +16,9 @@ import (
 type Config struct {
 	Bucket         string        // staging/, results/, reports/, vulndb/ prefixes
 	CacheTable     string        // DynamoDB table
+	FindingsTable  string        // DynamoDB findings store (package findings); empty: none
+	EventBus       string        // EventBridge bus for findings events (package eventbus); empty: none
+	SecurityHub    bool          // import findings into Security Hub (package securityhub)
 	TopicARN       string        // SNS findings topic
 	MetricsNS      string        // CloudWatch namespace
 	SelfFunctions  []string      // the scanner's own function names
@@ -76,6 +79,9 @@ func FromEnv() (Config, error) {
 	c := Config{
 		Bucket:              os.Getenv("LAMBDASCAN_BUCKET"),
 		CacheTable:          os.Getenv("LAMBDASCAN_CACHE_TABLE"),
+		FindingsTable:       os.Getenv("LAMBDASCAN_FINDINGS_TABLE"),
+		EventBus:            os.Getenv("LAMBDASCAN_EVENT_BUS"),
+		SecurityHub:         os.Getenv("LAMBDASCAN_SECURITY_HUB") == "true",
 		TopicARN:            os.Getenv("LAMBDASCAN_TOPIC_ARN"),
 		MetricsNS:           envOr("LAMBDASCAN_METRICS_NAMESPACE", "LambdaScan"),
 		SelfFunctions:       split(os.Getenv("LAMBDASCAN_SELF_FUNCTIONS")),

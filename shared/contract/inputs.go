@@ -33,6 +33,9 @@ const (
 	OutcomeScanned  = "scanned"
 	OutcomeCacheHit = "cache-hit"
 	OutcomeFailed   = "failed"
+	// OutcomeGone: the function was deleted (DeleteFunction, or NotFound
+	// when read); store resolves its open findings.
+	OutcomeGone = "gone"
 )
 
 // RecordInput is the input of store, tag, metrics and notify: what happened
@@ -55,6 +58,17 @@ type Stored struct {
 	ReportKey string `json:"reportKey"`
 	LatestKey string `json:"latestKey"`
 	Status    string `json:"status"`
+	// The function's SBOMs (SBOMKey of ReportKey; latest beside latest.json).
+	CycloneDXKey string `json:"cyclonedxKey,omitempty"`
+	SPDXKey      string `json:"spdxKey,omitempty"`
+	// What the findings store changed: findings newly open, and closed.
+	NewFindings      int `json:"newFindings,omitempty"`
+	ResolvedFindings int `json:"resolvedFindings,omitempty"`
+	// EventsError names events EventBridge did not take (the step does
+	// not fail for them: the findings store has the change already).
+	EventsError string `json:"eventsError,omitempty"`
+	// SecurityHubError names findings Security Hub did not import.
+	SecurityHubError string `json:"securityHubError,omitempty"`
 }
 
 // Tagged is the tag state's output.

@@ -91,3 +91,15 @@ func BulkItemsKey(runID string) string { return BulkPrefix + runID + "/items.jso
 
 // BulkSummaryKey is where a bulk run's summary is.
 func BulkSummaryKey(runID string) string { return BulkPrefix + runID + "/summary.json" }
+
+// SBOM formats stored beside a function's report.
+const (
+	FormatCycloneDX = "cyclonedx"
+	FormatSPDX      = "spdx"
+)
+
+// SBOMKey is where a function's SBOM in format is stored beside its report
+// (reports/.../<ts>.json → reports/.../<ts>.cyclonedx.json).
+func SBOMKey(reportKey, format string) string {
+	return strings.TrimSuffix(reportKey, ".json") + "." + format + ".json"
+}

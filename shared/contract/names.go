@@ -94,3 +94,7 @@ const (
 	// nvd, kev, epss) failed; the index keeps that feed's previous data.
 	MetricFeedFailure = "FeedFailure"
 )
+
+// FindingsTableName is the deployed findings store's table (package
+// findings): fixed, so the CLI finds it in the account and region.
+const FindingsTableName = "lambdascan-findings"

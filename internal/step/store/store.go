@@ -1,6 +1,6 @@
 // Package store is the scan workflow's Store step (and RecordFailure): it
 // files every attempt under reports/<account>/<region>/<name>/<ts>.json and
-// latest.json, and updates the cache item and the inventory record. It
+// latest.json, with the function's own copies of the SBOMs beside them, and updates the cache item and the inventory record. It
 // handles reports as documents (package schema's header, the rest kept as
 // written) and builds a failed attempt's report with schema.Failed, so it
 // links none of the engine.
@@ -20,7 +20,10 @@ import (
 	"github.com/lambdascan/lambdascan/shared/cache"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/eventbus"
+	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/shared/report/schema"
+	"github.com/lambdascan/lambdascan/shared/securityhub"
 )
 
 // Handler files reports.
@@ -28,18 +31,39 @@ type Handler struct {
 	Bucket string
 	S3     awsclient.S3API
 	Cache  *cache.Table
-	Now    func() time.Time
+	// Findings is the fleet's findings store; nil when the stack has none.
+	Findings *findings.Table
+	// Events publishes findings changes and completed scans to EventBridge;
+	// nil when the stack publishes none.
+	Events *eventbus.Publisher
+	// SecurityHub imports findings changes as ASFF; nil when switched off.
+	SecurityHub *securityhub.Importer
+	Now         func() time.Time
 }
 
 // New is the step's handler for the stack configured by cfg.
 func New(cfg config.Config, env awsclient.Env) *Handler {
-	return &Handler{Bucket: cfg.Bucket, S3: env.S3(), Cache: cache.Open(env, cfg), Now: time.Now}
+	h := &Handler{Bucket: cfg.Bucket, S3: env.S3(), Cache: cache.Open(env, cfg), Now: time.Now}
+	if cfg.FindingsTable != "" {
+		h.Findings = findings.Open(env, cfg.FindingsTable)
+	}
+	if cfg.EventBus != "" {
+		h.Events = eventbus.Open(env, cfg.EventBus)
+	}
+	if cfg.SecurityHub {
+		h.SecurityHub = securityhub.Open(env, cfg.Partition, cfg.Region, cfg.Account)
+	}
+	return h
 }
 
 // Handle stores the attempt. Every attempt is stored, failed ones included.
 // The timestamp is the execution's start, so a retried store writes the
 // same keys.
 func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract.Stored, error) {
+	if in.Outcome == contract.OutcomeGone {
+		d, err := h.Gone(ctx, in.Target)
+		return contract.Stored{ResolvedFindings: len(d.Resolved)}, err
+	}
 	at := in.At(h.Now())
 	t := in.Target
 	code := contract.Code{}
@@ -104,6 +128,13 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 			return contract.Stored{}, err
 		}
 	}
+	var cdxKey, spdxKey string
+	if in.Summary != nil && head.Status != schema.StatusFailed {
+		var err error
+		if cdxKey, spdxKey, err = h.storeSBOMs(ctx, in.Summary, key, latest, identityOf(t, head.Target, at)); err != nil {
+			return contract.Stored{}, err
+		}
+	}
 	// The version the scan used, not the one cache check saw: the mirror
 	// may have published in between.
 	dbVersion := head.DB.Version
@@ -125,7 +156,79 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 			return contract.Stored{}, err
 		}
 	}
-	return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status}, nil
+	stored := contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status, CycloneDXKey: cdxKey, SPDXKey: spdxKey}
+	var diff findings.Diff
+	if h.Findings != nil && head.Status != schema.StatusFailed {
+		var err error
+		if diff, err = h.putFindings(ctx, t, code, key, at, body); err != nil {
+			return contract.Stored{}, err
+		}
+		stored.NewFindings, stored.ResolvedFindings = len(diff.New), len(diff.Resolved)
+	}
+	// As for events: the diff is stored, so a retry would import nothing;
+	// what Security Hub refuses is named, not retried by failing the step.
+	if h.SecurityHub != nil {
+		if err := h.SecurityHub.Import(ctx, h.SecurityHub.Diff(diff, at)); err != nil {
+			stored.SecurityHubError = err.Error()
+		}
+	}
+	if h.Events != nil {
+		fn := FunctionOf(t)
+		sum := head.Summary
+		events := append(eventbus.Diff(diff, key, eventbus.ReasonFixed, at), eventbus.Event{DetailType: eventbus.ScanCompleted,
+			Resource: t.FunctionARN, Time: at, Detail: eventbus.Scan{Account: fn.Account, Region: fn.Region, FunctionARN: fn.ARN,
+				FunctionName: fn.Name, Version: fn.Version, Status: head.Status, ReportKey: key, CycloneDXKey: cdxKey, SPDXKey: spdxKey,
+				Packages: sum.Packages, Findings: sum.Findings, BySeverity: sum.BySeverity, MaxSeverity: sum.MaxSeverity, KEV: sum.KEV,
+				NewFindings: stored.NewFindings, ResolvedFindings: stored.ResolvedFindings, DBVersion: dbVersion}})
+		// The findings store has the diff already: a retried store would
+		// find nothing new, so an event that cannot be put is named here
+		// instead of failing the step.
+		if err := h.Events.Put(ctx, events); err != nil {
+			stored.EventsError = err.Error()
+		}
+	}
+	return stored, nil
+}
+
+// putFindings writes the function version's packages and findings to the
+// findings store as a diff.
+func (h *Handler) putFindings(ctx context.Context, t contract.Target, code contract.Code, key string, at time.Time, report []byte) (findings.Diff, error) {
+	snap := findings.Snapshot{Function: FunctionOf(t), CodeSha256: code.CodeSha256, ReportKey: key, ScannedAt: at, Layers: code.Layers}
+	if err := findings.FromReport(report, &snap); err != nil {
+		return findings.Diff{}, err
+	}
+	return h.Findings.Put(ctx, snap)
+}
+
+// FunctionOf is the target's function version in the findings store.
+func FunctionOf(t contract.Target) findings.Function {
+	v := t.Qualifier
+	if v == "" {
+		v = "$LATEST"
+	}
+	return findings.Function{ARN: t.FunctionARN, Version: v, Account: t.Account, Region: t.Region, Name: t.Name}
+}
+
+// Gone resolves the findings of a function that no longer exists
+// (DeleteFunction, or NotFound when read): every version, or only the
+// target's qualifier when it names one.
+func (h *Handler) Gone(ctx context.Context, t contract.Target) (findings.Diff, error) {
+	if h.Findings == nil {
+		return findings.Diff{}, nil
+	}
+	d, err := h.Findings.Resolve(ctx, t.FunctionARN, t.Qualifier)
+	if err != nil {
+		return d, err
+	}
+	if h.SecurityHub != nil {
+		if err := h.SecurityHub.Import(ctx, h.SecurityHub.Diff(d, h.Now())); err != nil {
+			return d, err
+		}
+	}
+	if h.Events != nil {
+		return d, h.Events.Put(ctx, eventbus.Diff(d, "", eventbus.ReasonDeleted, h.Now()))
+	}
+	return d, nil
 }
 
 func (h *Handler) read(ctx context.Context, key string) ([]byte, error) {

@@ -41,7 +41,12 @@ func TestStore(t *testing.T) {
 		targetARN string
 	}{
 		{state: "store-scanned", status: schema.StatusComplete,
-			keys:      []string{"reports/123456789012/eu-west-1/orders/20261120T091502.481Z.json", "reports/123456789012/eu-west-1/orders/latest.json"},
+			keys: []string{"reports/123456789012/eu-west-1/orders/20261120T091502.481Z.json",
+				"reports/123456789012/eu-west-1/orders/20261120T091502.481Z.cyclonedx.json",
+				"reports/123456789012/eu-west-1/orders/20261120T091502.481Z.spdx.json",
+				"reports/123456789012/eu-west-1/orders/latest.cyclonedx.json",
+				"reports/123456789012/eu-west-1/orders/latest.json",
+				"reports/123456789012/eu-west-1/orders/latest.spdx.json"},
 			targetARN: "arn:aws:lambda:eu-west-1:123456789012:function:orders"},
 		{state: "record-failed", status: schema.StatusFailed, errorName: "CorruptPackage", message: "zip: not a valid zip file",
 			keys:      []string{"reports/123456789012/eu-west-1/broken/20261120T092011.007Z.json"},
@@ -55,7 +60,7 @@ func TestStore(t *testing.T) {
 			var in contract.RecordInput
 			steptest.Decode(t, tc.state, &in)
 			if in.Summary != nil {
-				s3.Put(bucket, in.Summary.ReportKey, scanReport)
+				putScan(t, s3, in.Summary, scanReport)
 			}
 			out, err := h.Handle(context.Background(), in)
 			require.NoError(t, err)
@@ -106,7 +111,7 @@ func TestStoreKeepsTheReportLayout(t *testing.T) {
 	h, s3, _ := newHandler(t)
 	var in contract.RecordInput
 	steptest.Decode(t, "store-scanned", &in)
-	s3.Put(bucket, in.Summary.ReportKey, scanReport)
+	putScan(t, s3, in.Summary, scanReport)
 	out, err := h.Handle(context.Background(), in)
 	require.NoError(t, err)
 	body := string(s3.Objects[bucket+"/"+out.ReportKey])
@@ -135,4 +140,16 @@ func TestStoreMissingScanReportIsNamed(t *testing.T) {
 	steptest.Decode(t, "store-scanned", &in)
 	_, err := h.Handle(context.Background(), in)
 	require.Error(t, err, "the scan's report is not there")
+}
+
+// putScan stores the shared scan result the summary names: the report and
+// its SBOMs, which Store copies per function.
+func putScan(t *testing.T, s3 *steptest.S3, sum *contract.Summary, scanReport []byte) {
+	t.Helper()
+	s3.Put(bucket, sum.ReportKey, scanReport)
+	for key, name := range map[string]string{sum.CycloneDX: "scan-cyclonedx.json", sum.SPDXKey: "scan-spdx.json"} {
+		b, err := os.ReadFile(filepath.Join(steptest.Dir(), "reports", name))
+		require.NoError(t, err)
+		s3.Put(bucket, key, b)
+	}
 }

@@ -67,7 +67,7 @@ func TestScanDefinition(t *testing.T) {
 				retried[e] = true
 			}
 		}
-		for _, e := range []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException", "TransientError"} {
+		for _, e := range []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException", "Sandbox.Timedout", "TransientError"} {
 			assert.True(t, retried[e], "%s does not retry %s", name, e)
 		}
 		caught := false

@@ -171,7 +171,8 @@ func (d *Deps) stage(ctx context.Context, url, codeSha256 string) (contract.Stag
 		return contract.Staged{}, 0, err
 	}
 	defer body.Close()
-	var r io.Reader = body
+	download := &downloadReader{r: body}
+	var r io.Reader = download
 	if size < 0 {
 		// S3 needs a length: spool to ephemeral storage first.
 		f, err := os.CreateTemp(d.Config.TmpDir, "stage-*")
@@ -192,9 +193,28 @@ func (d *Deps) stage(ctx context.Context, url, codeSha256 string) (contract.Stag
 	// hash it, so the payload goes unsigned (TLS protects it in AWS).
 	if _, err := d.AWS.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &d.Config.Bucket, Key: &key, Body: r, ContentLength: aws.Int64(size)},
 		s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)); err != nil {
+		if download.err != nil {
+			// The download broke off mid-stream (the SDK then cannot rewind
+			// the body to retry the upload): a fresh attempt fetches again.
+			return contract.Staged{}, 0, &contract.TransientError{Op: "download code", Err: download.err}
+		}
 		return contract.Staged{}, 0, awsclient.Classify("stage code", err)
 	}
 	return contract.Staged{Key: key, CodeSha256: codeSha256, Size: size}, size, nil
+}
+
+// downloadReader remembers why the download stream failed.
+type downloadReader struct {
+	r   io.Reader
+	err error
+}
+
+func (d *downloadReader) Read(p []byte) (int, error) {
+	n, err := d.r.Read(p)
+	if err != nil && err != io.EOF {
+		d.err = err
+	}
+	return n, err
 }
 
 func (d *Deps) exists(ctx context.Context, key string) bool {

@@ -10,7 +10,7 @@ PEER    ?= bin/osv-scanner
 FUZZTIME ?= 30s
 RUNS    ?= 5
 
-.PHONY: bulk-integration lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
+.PHONY: asl bulk-integration lambdas synth build test vet unit race accuracy bench peer demo demo-cli fuzz clean
 
 # lambdascan scans zips and directories; lambdascan-remote (run by it for
 # images and ARNs) carries the image and AWS code, kept out of zip scans.
@@ -32,7 +32,13 @@ synth: lambdas
 
 # test = vet + unit and integration tests (fuzz seeds included) + the bulk run
 # on its own local stack + race on concurrent code + accuracy check.
-test: vet unit bulk-integration race accuracy
+test: vet asl unit bulk-integration race accuracy
+
+# The ASL files against the Amazon States Language schema (Distributed Map
+# fields included): asl-validator from npm, run by the Node.js CDK needs anyway.
+ASL_VALIDATOR ?= asl-validator@4.0.0
+asl:
+	npx --yes $(ASL_VALIDATOR) $(foreach f,$(wildcard statemachine/*.asl.json),--json-path $(f))
 
 vet:
 	$(GO) vet ./...

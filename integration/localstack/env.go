@@ -206,6 +206,7 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 	}
 	e.StateMachineARN = aws.ToString(sm.StateMachineArn)
 	values["ScanStateMachineArn"] = e.StateMachineARN
+	values["ResultsBucketName"] = Bucket
 	bulkDef, err := statemachine.Substitute(statemachine.Bulk, values)
 	if err != nil {
 		return nil, err

@@ -27,6 +27,7 @@ import (
 // One synthesis serves every test: it takes seconds (jsii starts Node).
 var (
 	scannerTmpl  map[string]any
+	listedTmpl   map[string]any // members listed by account instead of the organization
 	memberTmpl   map[string]any
 	nagErrors    []string
 	canaryErrors int
@@ -83,10 +84,13 @@ func TestMain(m *testing.M) {
 		p.CrossAccountRoleName = "lambdascan-member"
 		p.ExternalIDSecret = "lambdascan/external-id"
 		p.CreateTrail = true
+		p.MemberOrganizationID = "o-a1b2c3d4e5"
 		scanner, _ := lambdascan.NewScannerStack(app, "LambdaScan", p, nil)
+		p.MemberOrganizationID, p.MemberAccounts = "", []string{"111111111111", "222222222222"}
+		listed, _ := lambdascan.NewScannerStack(app, "LambdaScanListed", p, nil)
 		member := lambdascan.NewMemberStack(app, "LambdaScanMember", "lambdascan-member", nil)
 		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
-		for name, st := range map[string]awscdk.Stack{"scanner": scanner, "member": member} {
+		for name, st := range map[string]awscdk.Stack{"scanner": scanner, "member": member, "listed": listed} {
 			tmpl := assertions.Template_FromStack(st, nil)
 			raw, _ := json.Marshal(tmpl.ToJSON())
 			templates[name] = string(raw)
@@ -102,6 +106,7 @@ func TestMain(m *testing.M) {
 		canaryErrors = len(*assertions.Annotations_FromStack(cs).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))))
 		json.Unmarshal([]byte(templates["scanner"]), &scannerTmpl)
 		json.Unmarshal([]byte(templates["member"]), &memberTmpl)
+		json.Unmarshal([]byte(templates["listed"]), &listedTmpl)
 		return m.Run()
 	}()
 	os.RemoveAll(out)
@@ -289,7 +294,8 @@ func TestStateMachineSubstitutions(t *testing.T) {
 		for k, v := range subs {
 			if ref, ok := v.(map[string]any)["Ref"]; ok {
 				_, isMachine := machines[ref.(string)]
-				assert.True(t, isMachine, "%s points at %v", k, ref)
+				_, isBucket := resources(scannerTmpl, "AWS::S3::Bucket")[ref.(string)]
+				assert.True(t, isMachine || k == "ResultsBucketName" && isBucket, "%s points at %v", k, ref)
 				continue
 			}
 			getAtt := v.(map[string]any)["Fn::GetAtt"].([]any)
@@ -327,7 +333,21 @@ func TestEventRuleAndSchedules(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	alarms := resources(scannerTmpl, "AWS::CloudWatch::Alarm")
-	assert.Len(t, alarms, 3*len(workflow.Steps)+3, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions")
+	assert.Len(t, alarms, 3*len(workflow.Steps)+4, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; failed mirror run")
+	var mirrorFailed bool
+	for _, a := range alarms {
+		if a["MetricName"] == "Errors" && fmt.Sprint(a["Dimensions"]) != "" && a["Threshold"] == 0.0 && a["Period"] == 3600.0 {
+			mirrorFailed = true
+		}
+	}
+	assert.True(t, mirrorFailed, "any failed mirror run alarms")
+	// The daily mirror is invoked asynchronously: its failures go to the DLQ.
+	configs := resources(scannerTmpl, "AWS::Lambda::EventInvokeConfig")
+	require.Len(t, configs, 1)
+	for _, c := range configs {
+		assert.Contains(t, fmt.Sprint(c["DestinationConfig"]), "OnFailure")
+		assert.Contains(t, fmt.Sprint(c["FunctionName"]), "Mirror")
+	}
 	for id, a := range alarms {
 		assert.NotEmpty(t, a["AlarmActions"], id)
 	}
@@ -349,6 +369,105 @@ func TestMemberRole(t *testing.T) {
 	assert.Empty(t, resources(memberTmpl, "AWS::Lambda::Function"), "a plain template: no assets")
 }
 
+// The member stack forwards the scanner's events to the scanner's bus
+// through a role of its own; the read role is created only where CreateRole.
+func TestMemberForwarding(t *testing.T) {
+	rules := resources(memberTmpl, "AWS::Events::Rule")
+	require.Len(t, rules, 1)
+	var scannerRule map[string]any
+	for _, r := range resources(scannerTmpl, "AWS::Events::Rule") {
+		if r["EventPattern"] != nil {
+			scannerRule = r
+		}
+	}
+	for _, r := range rules {
+		assert.Equal(t, lambdascan.ForwardRuleName, r["Name"])
+		assert.Equal(t, scannerRule["EventPattern"], r["EventPattern"], "the scanner's pattern")
+		targets := asSlice(r["Targets"])
+		require.Len(t, targets, 1)
+		target := targets[0].(map[string]any)
+		arn := fmt.Sprint(target["Arn"])
+		assert.Contains(t, arn, ":events:")
+		assert.Contains(t, arn, "ScannerAccountId")
+		assert.Contains(t, arn, ":event-bus/default")
+		assert.Contains(t, arn, "ScannerInThisRegion", "the scanner's region, or this one")
+		require.NotNil(t, target["RoleArn"], "a cross-account bus target needs its own role")
+	}
+	var forwardRole, readRole int
+	for id, r := range resources(memberTmpl, "AWS::IAM::Role") {
+		trust := fmt.Sprint(r["AssumeRolePolicyDocument"])
+		switch {
+		case strings.Contains(trust, "events.amazonaws.com"):
+			forwardRole++
+		case strings.Contains(trust, "sts:ExternalId"):
+			readRole++
+			res := memberTmpl["Resources"].(map[string]any)[id].(map[string]any)
+			assert.Equal(t, "WithRole", res["Condition"], "the global role exists in one region only")
+		}
+	}
+	assert.Equal(t, 1, forwardRole)
+	assert.Equal(t, 1, readRole)
+	var putEvents bool
+	for id, p := range resources(memberTmpl, "AWS::IAM::Policy") {
+		doc := fmt.Sprint(p["PolicyDocument"])
+		if strings.Contains(doc, "events:PutEvents") {
+			putEvents = true
+			assert.Contains(t, doc, ":event-bus/default")
+		} else {
+			res := memberTmpl["Resources"].(map[string]any)[id].(map[string]any)
+			assert.Equal(t, "WithRole", res["Condition"], "%s belongs to the read role", id)
+		}
+	}
+	assert.True(t, putEvents)
+	params := memberTmpl["Parameters"].(map[string]any)
+	assert.Contains(t, params, "ScannerRegion")
+	assert.Contains(t, params, "CreateRole")
+}
+
+// The scanner's default bus admits the organization, or the listed accounts
+// (and then its rule takes events from those accounts and its own only).
+func TestScannerBusPolicy(t *testing.T) {
+	policies := resources(scannerTmpl, "AWS::Events::EventBusPolicy")
+	require.Len(t, policies, 1)
+	for _, p := range policies {
+		st := fmt.Sprint(p["Statement"])
+		assert.Contains(t, st, "events:PutEvents")
+		assert.Contains(t, st, "aws:PrincipalOrgID:o-a1b2c3d4e5")
+		assert.Contains(t, st, "Principal:*")
+		assert.Equal(t, "default", p["EventBusName"])
+	}
+	policies = resources(listedTmpl, "AWS::Events::EventBusPolicy")
+	require.Len(t, policies, 1)
+	for _, p := range policies {
+		st := fmt.Sprint(p["Statement"])
+		assert.Contains(t, st, ":iam::111111111111:root")
+		assert.Contains(t, st, ":iam::222222222222:root")
+		assert.NotContains(t, st, "PrincipalOrgID")
+	}
+	for _, r := range resources(listedTmpl, "AWS::Events::Rule") {
+		if pat, ok := r["EventPattern"].(map[string]any); ok {
+			accounts := fmt.Sprint(pat["account"])
+			assert.Contains(t, accounts, "111111111111")
+			assert.Contains(t, accounts, "222222222222")
+			assert.Contains(t, accounts, "AWS::AccountId")
+		}
+	}
+}
+
+// Every step role that reads or writes the CMK-encrypted table may use the key.
+func TestTableUsersMayUseTheKey(t *testing.T) {
+	for id, p := range resources(scannerTmpl, "AWS::IAM::Policy") {
+		if !strings.HasPrefix(id, "ScannerPolicy") {
+			continue
+		}
+		doc := fmt.Sprint(p["PolicyDocument"])
+		if strings.Contains(doc, "dynamodb:") {
+			assert.Contains(t, doc, "kms:Decrypt", id)
+			assert.Contains(t, doc, "kms:GenerateDataKey", id)
+		}
+	}
+}
+
 func TestPropsValidation(t *testing.T) {
 	for name, mutate := range map[string]func(*lambdascan.Props){
 		"memory":    func(p *lambdascan.Props) { p.ScannerMemorySize = 64 },
@@ -357,6 +476,11 @@ func TestPropsValidation(t *testing.T) {
 		"log level": func(p *lambdascan.Props) { p.LogLevel = "DEBUG" },
 		"secret":    func(p *lambdascan.Props) { p.ExternalIDSecret = "x" },
 		"schedule":  func(p *lambdascan.Props) { p.BulkScanSchedule = "every day" },
+		"org id":    func(p *lambdascan.Props) { p.MemberOrganizationID = "org-1" },
+		"account":   func(p *lambdascan.Props) { p.MemberAccounts = []string{"12345"} },
+		"both": func(p *lambdascan.Props) {
+			p.MemberOrganizationID, p.MemberAccounts = "o-a1b2c3d4e5", []string{"111111111111"}
+		},
 	} {
 		p := lambdascan.Defaults()
 		mutate(&p)

@@ -4,7 +4,7 @@ GO      ?= go
 BIN     := bin/lambdascan
 SHARED  ?= ../shared
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -s -w -X github.com/lambdascan/lambdascan/shared/scan.Version=$(VERSION)
+LDFLAGS := -s -w -X github.com/lambdascan/lambdascan/shared/report/schema.Version=$(VERSION)
 PEER_VERSION := v2.6.0
 PEER    ?= bin/osv-scanner
 FUZZTIME ?= 30s

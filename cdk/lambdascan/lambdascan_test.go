@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/cdk/lambdascan"
-	"github.com/lambdascan/lambdascan/shared/workflow"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
 
@@ -164,14 +164,14 @@ func TestLambdas(t *testing.T) {
 		assert.Equal(t, "bootstrap", props["Handler"], name)
 		assert.Equal(t, map[string]any{"Mode": "Active"}, props["TracingConfig"], name)
 		assert.NotNil(t, props["LoggingConfig"], "%s logs to its own log group", name)
-		if name == lambdascan.FunctionName(workflow.StepScan) {
+		if name == lambdascan.FunctionName(contract.StepScan) {
 			assert.EqualValues(t, 1024, props["MemorySize"])
 			assert.EqualValues(t, 900, props["Timeout"])
 			assert.EqualValues(t, 10, props["ReservedConcurrentExecutions"])
 			assert.Equal(t, map[string]any{"Size": float64(2048)}, props["EphemeralStorage"])
 		}
 	}
-	assert.Equal(t, len(workflow.Steps), ours, "one Lambda per step")
+	assert.Equal(t, len(contract.Steps), ours, "one Lambda per step")
 }
 
 func TestEncryptionAtRest(t *testing.T) {
@@ -241,7 +241,7 @@ func TestLeastPrivilege(t *testing.T) {
 			case "lambda:TagResource":
 				tagging++
 				assert.Contains(t, cond, "aws:TagKeys")
-				assert.Contains(t, cond, workflow.TagStatus)
+				assert.Contains(t, cond, contract.TagStatus)
 			case "cloudwatch:PutMetricData":
 				metrics++
 				assert.Contains(t, cond, "cloudwatch:namespace")
@@ -333,7 +333,7 @@ func TestEventRuleAndSchedules(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	alarms := resources(scannerTmpl, "AWS::CloudWatch::Alarm")
-	assert.Len(t, alarms, 3*len(workflow.Steps)+4, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; failed mirror run")
+	assert.Len(t, alarms, 3*len(contract.Steps)+4, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; failed mirror run")
 	var mirrorFailed bool
 	for _, a := range alarms {
 		if a["MetricName"] == "Errors" && fmt.Sprint(a["Dimensions"]) != "" && a["Threshold"] == 0.0 && a["Period"] == 3600.0 {

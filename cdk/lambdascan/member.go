@@ -6,7 +6,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/lambdascan/lambdascan/shared/workflow"
+	"github.com/lambdascan/lambdascan/shared/contract"
 )
 
 // MemberRoleProps configure what a scanned account grants the scanner.
@@ -24,7 +24,7 @@ func NewMemberRole(scope constructs.Construct, id string, p MemberRoleProps) aws
 	var scannerRoles []string
 	for _, st := range crossAccountSteps {
 		scannerRoles = append(scannerRoles, *awscdk.Fn_Join(jsii.String(""), &[]*string{
-			jsii.String("arn:"), stack.Partition(), jsii.String(":iam::"), p.ScannerAccountID, jsii.String(":role/lambdascan-" + st + "-role-*"),
+			jsii.String("arn:"), stack.Partition(), jsii.String(":iam::"), p.ScannerAccountID, jsii.String(":role/" + contract.FunctionName(st) + "-role-*"),
 		}))
 	}
 	role := awsiam.NewRole(scope, jsii.String(id), &awsiam.RoleProps{
@@ -41,7 +41,7 @@ func NewMemberRole(scope constructs.Construct, id string, p MemberRoleProps) aws
 	role.AddToPolicy(stmt([]string{"lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListTags"}, []*string{functions}, nil))
 	role.AddToPolicy(stmt([]string{"lambda:GetLayerVersion"}, []*string{layers}, nil))
 	role.AddToPolicy(stmt([]string{"lambda:TagResource"}, []*string{functions},
-		map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": []string{workflow.TagStatus, workflow.TagTimestamp, workflow.TagFindings}}}))
+		map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": contract.TagKeys}}))
 	role.AddToPolicy(stmt([]string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []*string{
 		awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":ecr:*:"), stack.Account(), jsii.String(":repository/*")})}, nil))
 	// ListFunctions and GetAuthorizationToken have no resource-level permissions.

@@ -26,7 +26,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/lambdascan/lambdascan/shared/config"
-	"github.com/lambdascan/lambdascan/shared/workflow"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
 
@@ -51,17 +51,17 @@ type Scanner struct {
 }
 
 // FunctionName is the deployed name of a step's Lambda.
-func FunctionName(step string) string { return "lambdascan-" + step }
+func FunctionName(step string) string { return contract.FunctionName(step) }
 
 // RoleName is the deployed name of a step's role in a region (member
 // accounts trust lambdascan-<step>-role-*). The region keeps stacks in
 // several regions of one account apart: IAM names are account-wide.
 func RoleName(step string, region *string) *string {
-	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("lambdascan-" + step + "-role-"), region})
+	return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(contract.FunctionName(step) + "-role-"), region})
 }
 
 // crossAccountSteps are the steps that call Lambda on the scanned function.
-var crossAccountSteps = []string{workflow.StepSelfSkip, workflow.StepCacheCheck, workflow.StepFetch, workflow.StepTag, workflow.StepBulkList}
+var crossAccountSteps = []string{contract.StepSelfSkip, contract.StepCacheCheck, contract.StepFetch, contract.StepTag, contract.StepBulkList}
 
 // NewScanner builds the scanner into scope.
 func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
@@ -92,21 +92,21 @@ func NewScanner(scope constructs.Construct, id string, p Props) Scanner {
 		ServerAccessLogsBucket: accessLogs,
 		ServerAccessLogsPrefix: jsii.String("data/"),
 		LifecycleRules: &[]*awss3.LifecycleRule{
-			{Id: jsii.String("staging"), Prefix: jsii.String("staging/"), Expiration: awscdk.Duration_Days(jsii.Number(1)),
+			{Id: jsii.String("staging"), Prefix: jsii.String(contract.StagingPrefix), Expiration: awscdk.Duration_Days(jsii.Number(1)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
 			// Image layers filtered to what the scan reads, keyed by digest: base
 			// layers shared by many images are pulled once a month.
-			{Id: jsii.String("layers"), Prefix: jsii.String("layers/"), Expiration: awscdk.Duration_Days(jsii.Number(30)),
+			{Id: jsii.String("layers"), Prefix: jsii.String(contract.LayersPrefix), Expiration: awscdk.Duration_Days(jsii.Number(30)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
-			{Id: jsii.String("reports"), Prefix: jsii.String("reports/"), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
+			{Id: jsii.String("reports"), Prefix: jsii.String(contract.ReportsPrefix), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))},
-			{Id: jsii.String("results"), Prefix: jsii.String("results/"), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
+			{Id: jsii.String("results"), Prefix: jsii.String(contract.ResultsPrefix), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
-			{Id: jsii.String("vulndb"), Prefix: jsii.String("vulndb/"), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7))},
+			{Id: jsii.String("vulndb"), Prefix: jsii.String(contract.VulnDBPrefix), NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7))},
 			// Index files are vulndb/<build time>-<hash>.lsdb; the pointer
 			// (vulndb/current.json) is rewritten daily and not matched.
 			{Id: jsii.String("vulndb-old-indexes"), Prefix: jsii.String("vulndb/2"), Expiration: awscdk.Duration_Days(jsii.Number(14))},
-			{Id: jsii.String("bulk"), Prefix: jsii.String("bulk/"), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
+			{Id: jsii.String("bulk"), Prefix: jsii.String(contract.BulkPrefix), Expiration: awscdk.Duration_Days(jsii.Number(p.ReportRetentionDays)),
 				NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(1))},
 		},
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
@@ -249,7 +249,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 	}
 	kmsUse := stmt([]string{"kms:Decrypt", "kms:GenerateDataKey"}, []*string{s.Key.KeyArn()}, nil)
 	var names []string
-	for _, st := range workflow.Steps {
+	for _, st := range contract.Steps {
 		names = append(names, FunctionName(st.Name))
 	}
 	env := map[string]*string{
@@ -273,46 +273,46 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 	}
 	// The control-plane pace is a token bucket item in the cache table.
 	pace := stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil)
-	tagKeys := map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": []string{workflow.TagStatus, workflow.TagTimestamp, workflow.TagFindings}}}
+	tagKeys := map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": contract.TagKeys}}
 	perStep := map[string][]awsiam.PolicyStatement{
-		workflow.StepValidate: nil,
+		contract.StepValidate: nil,
 		// The pace's bucket item sits in the CMK-encrypted table: kmsUse too.
-		workflow.StepSelfSkip: {stmt([]string{"lambda:ListTags"}, []*string{functions}, nil), pace, kmsUse},
-		workflow.StepCacheCheck: {
+		contract.StepSelfSkip: {stmt([]string{"lambda:ListTags"}, []*string{functions}, nil), pace, kmsUse},
+		contract.StepCacheCheck: {
 			stmt([]string{"lambda:GetFunctionConfiguration"}, []*string{functions}, nil),
 			stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil),
-			stmt([]string{"s3:GetObject"}, []*string{obj("vulndb/")}, nil), kmsUse,
+			stmt([]string{"s3:GetObject"}, []*string{obj(contract.VulnDBPrefix)}, nil), kmsUse,
 		},
-		workflow.StepFetch: {
+		contract.StepFetch: {
 			stmt([]string{"lambda:GetFunction"}, []*string{functions}, nil),
 			stmt([]string{"lambda:GetLayerVersion"}, []*string{layers}, nil),
 			// Image functions: pull manifests and layers from the account's ECR.
 			stmt([]string{"ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"}, []*string{arn("arn:", "$P", ":ecr:*:", "$A", ":repository/*")}, nil),
 			stmt([]string{"ecr:GetAuthorizationToken"}, []*string{jsii.String("*")}, nil), // no resource-level permissions
-			stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj("staging/"), obj("layers/")}, nil),
+			stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj(contract.StagingPrefix), obj(contract.LayersPrefix)}, nil),
 			stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
 		},
-		workflow.StepScan: {
-			stmt([]string{"s3:GetObject"}, []*string{obj("staging/"), obj("layers/"), obj("vulndb/"), obj("results/")}, nil),
-			stmt([]string{"s3:PutObject"}, []*string{obj("results/"), obj("layers/")}, nil), kmsUse,
+		contract.StepScan: {
+			stmt([]string{"s3:GetObject"}, []*string{obj(contract.StagingPrefix), obj(contract.LayersPrefix), obj(contract.VulnDBPrefix), obj(contract.ResultsPrefix)}, nil),
+			stmt([]string{"s3:PutObject"}, []*string{obj(contract.ResultsPrefix), obj(contract.LayersPrefix)}, nil), kmsUse,
 		},
-		workflow.StepStore: {
-			stmt([]string{"s3:GetObject"}, []*string{obj("results/")}, nil),
-			stmt([]string{"s3:PutObject"}, []*string{obj("reports/")}, nil),
+		contract.StepStore: {
+			stmt([]string{"s3:GetObject"}, []*string{obj(contract.ResultsPrefix)}, nil),
+			stmt([]string{"s3:PutObject"}, []*string{obj(contract.ReportsPrefix)}, nil),
 			stmt([]string{"dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
 		},
-		workflow.StepTag: {stmt([]string{"lambda:TagResource"}, []*string{functions}, tagKeys), pace, kmsUse},
-		workflow.StepMetrics: {stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
+		contract.StepTag: {stmt([]string{"lambda:TagResource"}, []*string{functions}, tagKeys), pace, kmsUse},
+		contract.StepMetrics: {stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
 			map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": MetricsNamespace}})},
-		workflow.StepNotify: {stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse},
-		workflow.StepMirror: {stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj("vulndb/")}, nil), kmsUse},
-		workflow.StepBulkList: {
+		contract.StepNotify: {stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse},
+		contract.StepMirror: {stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj(contract.VulnDBPrefix)}, nil), kmsUse},
+		contract.StepBulkList: {
 			// ListFunctions, GetResources and ListAccounts have no resource-level permissions.
 			stmt([]string{"lambda:ListFunctions", "tag:GetResources", "organizations:ListAccounts"}, []*string{jsii.String("*")}, nil),
-			stmt([]string{"s3:PutObject"}, []*string{obj("bulk/")}, nil), kmsUse, pace,
+			stmt([]string{"s3:PutObject"}, []*string{obj(contract.BulkPrefix)}, nil), kmsUse, pace,
 		},
-		workflow.StepBulkReport: {
-			stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj("bulk/")}, nil),
+		contract.StepBulkReport: {
+			stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj(contract.BulkPrefix)}, nil),
 			stmt([]string{"dynamodb:BatchGetItem"}, []*string{s.Table.TableArn()}, nil),
 			stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse,
 		},
@@ -327,7 +327,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 				[]*string{arn("arn:", "$P", ":secretsmanager:", "$R", ":", "$A", ":secret:"+p.ExternalIDSecret+"*")}, nil))
 		}
 	}
-	for _, st := range workflow.Steps {
+	for _, st := range contract.Steps {
 		name := st.Name
 		logs := logGroup(c, "Logs-"+name, s.Key, p)
 		role := awsiam.NewRole(c, jsii.String("Role-"+name), &awsiam.RoleProps{
@@ -343,12 +343,12 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		s.Policies[name] = policy
 		memory, timeout, tmp := 256.0, 60.0, 512.0
 		switch name {
-		case workflow.StepScan:
+		case contract.StepScan:
 			memory, timeout, tmp = p.ScannerMemorySize, p.ScannerTimeout, p.EphemeralStorage
-		case workflow.StepFetch:
+		case contract.StepFetch:
 			// Inflates and filters image layers: the scanner's CPU share.
 			memory, timeout, tmp = p.ScannerMemorySize, p.ScannerTimeout, p.EphemeralStorage
-		case workflow.StepMirror:
+		case contract.StepMirror:
 			memory, timeout, tmp = 2048, 900, 4096
 		}
 		fp := &awslambda.FunctionProps{
@@ -365,7 +365,7 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			Tracing:              awslambda.Tracing_ACTIVE,
 			Environment:          withEnv(env, "LAMBDASCAN_EPHEMERAL_MB", fmt.Sprint(tmp)),
 		}
-		if name == workflow.StepScan {
+		if name == contract.StepScan {
 			fp.ReservedConcurrentExecutions = jsii.Number(p.ScannerConcurrency)
 		}
 		fn := awslambda.NewFunction(c, jsii.String("Fn-"+name), fp)
@@ -396,7 +396,7 @@ func (s *Scanner) substitutions(def []byte, extra map[string]*string) (map[strin
 			subs[name] = v
 			continue
 		}
-		for _, st := range workflow.Steps {
+		for _, st := range contract.Steps {
 			if st.Placeholder == name {
 				fn := s.Functions[st.Name]
 				subs[name] = fn.FunctionArn()
@@ -413,7 +413,7 @@ func (s *Scanner) addStateMachine(c constructs.Construct, p Props) {
 	role := awsiam.NewRole(c, jsii.String("StateMachineRole"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil)})
 	role.AddToPolicy(stmt([]string{"lambda:InvokeFunction"}, invokeArns, nil))
 	s.StateMachine = awsstepfunctions.NewStateMachine(c, jsii.String("Scan"), &awsstepfunctions.StateMachineProps{
-		StateMachineName:        jsii.String("lambdascan-scan"),
+		StateMachineName:        jsii.String(contract.ScanStateMachine),
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(statemachine.Scan))),
 		DefinitionSubstitutions: &subs,
 		StateMachineType:        awsstepfunctions.StateMachineType_STANDARD,
@@ -442,32 +442,33 @@ func (s *Scanner) addBulk(c constructs.Construct, p Props) {
 	if err != nil {
 		panic(err) // the embedded ASL is checked by statemachine's tests
 	}
-	subs, invokeArns := s.substitutions(def, map[string]*string{"ScanStateMachineArn": s.StateMachine.StateMachineArn(), "ResultsBucketName": s.Bucket.BucketName()})
+	subs, invokeArns := s.substitutions(def, map[string]*string{contract.ScanStateMachinePlaceholder: s.StateMachine.StateMachineArn(),
+		contract.ResultsBucketPlaceholder: s.Bucket.BucketName()})
 	execArn := func(machine string) *string {
 		return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":states:"), stack.Region(),
 			jsii.String(":"), stack.Account(), jsii.String(":execution:" + machine)})
 	}
 	bulkArn := awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":states:"), stack.Region(),
-		jsii.String(":"), stack.Account(), jsii.String(":stateMachine:lambdascan-bulk")})
+		jsii.String(":"), stack.Account(), jsii.String(":stateMachine:" + contract.BulkStateMachine)})
 	role := awsiam.NewRole(c, jsii.String("BulkStateMachineRole"), &awsiam.RoleProps{AssumedBy: awsiam.NewServicePrincipal(jsii.String("states.amazonaws.com"), nil)})
 	role.AddToPolicy(stmt([]string{"lambda:InvokeFunction"}, invokeArns, nil))
 	// Child scans run synchronously (.sync:2): start, watch, stop; and the
 	// Distributed Map starts child executions of this state machine itself.
 	role.AddToPolicy(stmt([]string{"states:StartExecution"}, []*string{s.StateMachine.StateMachineArn(), bulkArn}, nil))
 	role.AddToPolicy(stmt([]string{"states:DescribeExecution", "states:StopExecution"}, []*string{
-		awscdk.Fn_Join(jsii.String(""), &[]*string{execArn("lambdascan-scan"), jsii.String(":*")}),
-		awscdk.Fn_Join(jsii.String(""), &[]*string{execArn("lambdascan-bulk"), jsii.String("/*")})}, nil))
+		awscdk.Fn_Join(jsii.String(""), &[]*string{execArn(contract.ScanStateMachine), jsii.String(":*")}),
+		awscdk.Fn_Join(jsii.String(""), &[]*string{execArn(contract.BulkStateMachine), jsii.String("/*")})}, nil))
 	role.AddToPolicy(stmt([]string{"events:PutTargets", "events:PutRule", "events:DescribeRule"}, []*string{awscdk.Fn_Join(jsii.String(""), &[]*string{
 		jsii.String("arn:"), stack.Partition(), jsii.String(":events:"), stack.Region(), jsii.String(":"), stack.Account(),
 		jsii.String(":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")})}, nil))
 	role.AddToPolicy(stmt([]string{"s3:GetObject"}, []*string{awscdk.Fn_Join(jsii.String(""), &[]*string{s.Bucket.BucketArn(), jsii.String("/bulk/*")})}, nil))
-	// The Map's ResultWriter: child results to bulk/results/<map run>/ (multipart for large batches).
+	// The Map's ResultWriter: child results under bulk/results/<map run>/ (multipart for large batches).
 	role.AddToPolicy(stmt([]string{"s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"},
-		[]*string{awscdk.Fn_Join(jsii.String(""), &[]*string{s.Bucket.BucketArn(), jsii.String("/bulk/results/*")})}, nil))
+		[]*string{awscdk.Fn_Join(jsii.String(""), &[]*string{s.Bucket.BucketArn(), jsii.String("/" + contract.BulkResultsPrefix + "*")})}, nil))
 	role.AddToPolicy(stmt([]string{"kms:Decrypt", "kms:GenerateDataKey"}, []*string{s.Key.KeyArn()}, nil))
 	logs := logGroup(c, "BulkStateMachineLogs", s.Key, p)
 	s.Bulk = awsstepfunctions.NewStateMachine(c, jsii.String("Bulk"), &awsstepfunctions.StateMachineProps{
-		StateMachineName:        jsii.String("lambdascan-bulk"),
+		StateMachineName:        jsii.String(contract.BulkStateMachine),
 		DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(def))),
 		DefinitionSubstitutions: &subs,
 		Role:                    role,
@@ -502,7 +503,7 @@ func withMaxConcurrency(def []byte, n float64) ([]byte, error) {
 }
 
 func (s *Scanner) addTriggers(c constructs.Construct, p Props) {
-	mirror := s.Functions[workflow.StepMirror]
+	mirror := s.Functions[contract.StepMirror]
 	// The daily run is an asynchronous invoke: a run that fails after
 	// Lambda's retries lands in the DLQ, whose alarm fires (MirrorFailed
 	// fires on the first failed attempt).
@@ -535,7 +536,7 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 		a.AddAlarmAction(action)
 	}
 	five := &awscloudwatch.MetricOptions{Period: awscdk.Duration_Minutes(jsii.Number(5))}
-	for _, st := range workflow.Steps {
+	for _, st := range contract.Steps {
 		fn := s.Functions[st.Name]
 		alarm("Errors-"+st.Name, fn.MetricErrors(five), 5, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, st.Name+": more than 5 errors in 5 minutes")
 		alarm("Throttles-"+st.Name, fn.MetricThrottles(five), 1, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, st.Name+": throttled")
@@ -544,7 +545,7 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 			0.8*timeout, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, st.Name+": a run took more than 80% of the timeout")
 	}
 	alarm("DLQMessages", s.DLQ.MetricApproximateNumberOfMessagesVisible(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "events or mirror runs dead-lettered")
-	alarm("MirrorFailed", s.Functions[workflow.StepMirror].MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Hours(jsii.Number(1)), Statistic: jsii.String("Sum")}),
+	alarm("MirrorFailed", s.Functions[contract.StepMirror].MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Hours(jsii.Number(1)), Statistic: jsii.String("Sum")}),
 		0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "a vulnerability-data mirror run failed (the index is going stale)")
 	alarm("FailedExecutions", s.StateMachine.MetricFailed(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "scan executions failed (redrive them)")
 	alarm("FailedBulkRuns", s.Bulk.MetricFailed(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "bulk runs failed (lambdascan replay)")
@@ -559,19 +560,19 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 	}
 	var bySeverity []awscloudwatch.IMetric
 	for _, l := range []string{"critical", "high", "medium", "low", "unknown"} {
-		bySeverity = append(bySeverity, metric(workflow.MetricVulnerabilities, "Sum", map[string]*string{"Severity": jsii.String(l)}))
+		bySeverity = append(bySeverity, metric(contract.MetricVulnerabilities, "Sum", map[string]*string{"Severity": jsii.String(l)}))
 	}
 	graph := func(title string, ms ...awscloudwatch.IMetric) awscloudwatch.IWidget {
 		return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{Title: jsii.String(title), Left: &ms, Width: jsii.Number(8)})
 	}
 	awscloudwatch.NewDashboard(c, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
-		DashboardName: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("lambdascan-"), awscdk.Stack_Of(c).Region()}),
+		DashboardName: awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String(contract.Prefix + "-"), awscdk.Stack_Of(c).Region()}),
 		Widgets: &[]*[]awscloudwatch.IWidget{
-			{graph("Scans", metric(workflow.MetricScanSuccess, "Sum", nil), metric(workflow.MetricScanPartialSuccess, "Sum", nil)),
-				graph("Cache hits", metric(workflow.MetricCacheHit, "Sum", nil)),
-				graph("Scan duration (ms)", metric(workflow.MetricScanDuration, "Average", nil), metric(workflow.MetricScanDuration, "Maximum", nil))},
+			{graph("Scans", metric(contract.MetricScanSuccess, "Sum", nil), metric(contract.MetricScanPartialSuccess, "Sum", nil)),
+				graph("Cache hits", metric(contract.MetricCacheHit, "Sum", nil)),
+				graph("Scan duration (ms)", metric(contract.MetricScanDuration, "Average", nil), metric(contract.MetricScanDuration, "Maximum", nil))},
 			{graph("Findings by severity", bySeverity...),
-				graph("Failures", metric(workflow.MetricScanFailure, "Sum", nil), s.StateMachine.MetricFailed(five), s.DLQ.MetricApproximateNumberOfMessagesVisible(five))},
+				graph("Failures", metric(contract.MetricScanFailure, "Sum", nil), s.StateMachine.MetricFailed(five), s.DLQ.MetricApproximateNumberOfMessagesVisible(five))},
 		},
 	})
 }

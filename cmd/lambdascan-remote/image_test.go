@@ -93,7 +93,7 @@ func TestScanImages(t *testing.T) {
 			require.Equal(t, exitFindings, code, errs)
 			var r report.Report
 			require.NoError(t, json.Unmarshal([]byte(out), &r))
-			assert.Equal(t, "image", r.Target.Kind)
+			assert.Equal(t, report.KindImage, r.Target.Kind)
 			require.NotNil(t, r.Target.Image)
 			assert.Equal(t, armDigest.String(), r.Target.Image.Digest)
 			assert.Equal(t, "Debian GNU/Linux 12 (bookworm)", r.Target.Image.OS)

@@ -24,10 +24,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
-	"github.com/lambdascan/lambdascan/shared/awsclient"
 	"github.com/lambdascan/lambdascan/shared/bulk"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/replay"
-	"github.com/lambdascan/lambdascan/shared/workflow"
 )
 
 const (
@@ -85,7 +84,7 @@ func places(t *testing.T) []place {
 	in := func(e *localstack.Env, region string) *localstack.Env {
 		cfg := e.AWS.Config.Copy()
 		cfg.Region = region
-		return &localstack.Env{Stack: e.Stack, AWS: awsclient.New(cfg, e.Stack.Endpoint), Account: e.Account}
+		return &localstack.Env{Stack: e.Stack, AWS: localstack.NewClients(cfg, e.Stack.Endpoint), Account: e.Account}
 	}
 	return []place{
 		{localstack.Account, localstack.Region, env}, {localstack.Account, east, in(env, east)},
@@ -93,9 +92,9 @@ func places(t *testing.T) []place {
 	}
 }
 
-func scans() int { return env.Stack.Invocations(localstack.FunctionName(workflow.StepScan)) }
+func scans() int { return env.Stack.Invocations(localstack.FunctionName(contract.StepScan)) }
 
-func startBulk(t *testing.T, name string, req bulk.Request) (*sfn.DescribeExecutionOutput, workflow.BulkSummary) {
+func startBulk(t *testing.T, name string, req bulk.Request) (*sfn.DescribeExecutionOutput, bulk.Summary) {
 	t.Helper()
 	ctx := context.Background()
 	input, _ := json.Marshal(req)
@@ -105,8 +104,8 @@ func startBulk(t *testing.T, name string, req bulk.Request) (*sfn.DescribeExecut
 	d, err := env.Wait(ctx, aws.ToString(out.ExecutionArn), 12*time.Minute)
 	require.NoError(t, err)
 	var o struct {
-		Summary workflow.BulkSummary `json:"summary"`
-		Listing workflow.BulkListing `json:"listing"`
+		Summary bulk.Summary `json:"summary"`
+		Listing bulk.Listing `json:"listing"`
 	}
 	if d.Status == sfntypes.ExecutionStatusSucceeded {
 		require.NoError(t, json.Unmarshal([]byte(aws.ToString(d.Output)), &o))
@@ -147,7 +146,7 @@ func TestBulkAcrossAccountsAndRegions(t *testing.T) {
 			created++
 		}
 	}
-	_, err := env.CreateFunction(ctx, localstack.FunctionName(workflow.StepFetch), filepath.Join(testdata, "packages", "node-api.zip"), "nodejs20.x", nil, nil)
+	_, err := env.CreateFunction(ctx, localstack.FunctionName(contract.StepFetch), filepath.Join(testdata, "packages", "node-api.zip"), "nodejs20.x", nil, nil)
 	require.NoError(t, err) // the scanner's own function: never in a run
 	require.GreaterOrEqual(t, created, 200)
 

@@ -31,22 +31,23 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/lambdascan/lambdascan/shared/awsclient"
+	"github.com/lambdascan/lambdascan/shared/cache"
 	"github.com/lambdascan/lambdascan/shared/config"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/events"
-	"github.com/lambdascan/lambdascan/shared/workflow"
+	"github.com/lambdascan/lambdascan/shared/vulndbstore"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
 
 // Names of the local deployment.
 const (
-	Prefix          = "lambdascan"
+	Prefix          = contract.Prefix
 	Bucket          = "lambdascan-local"
 	CodeBucket      = "awslambda-" + Region + "-tasks" // where moto reads function code
 	CacheTable      = "lambdascan-cache"
 	RuleName        = "lambdascan-lambda-changes"
-	MachineName     = "lambdascan-scan"
-	BulkMachineName = "lambdascan-bulk"
+	MachineName     = contract.ScanStateMachine
+	BulkMachineName = contract.BulkStateMachine
 	// FunctionRole is the execution role of the target functions.
 	FunctionRole = "target-function-role"
 	// MemberRole and MemberExternalID are what member accounts grant the
@@ -66,10 +67,14 @@ type Options struct {
 
 // Env is the scanner deployed on a local stack, as `cdk deploy` would.
 type Env struct {
-	Stack               *Stack
-	Account             string // whose functions CreateFunction makes
-	AWS                 *awsclient.Clients
-	Deps                *workflow.Deps
+	Stack   *Stack
+	Account string // whose functions CreateFunction makes
+	AWS     *Clients
+	// Config is what every step runs with; Cache and VulnDB are the
+	// deployment's cache table and index store, for checks.
+	Config              config.Config
+	Cache               *cache.Table
+	VulnDB              *vulndbstore.Store
 	StateMachineARN     string
 	BulkStateMachineARN string
 	TopicARN            string
@@ -88,15 +93,15 @@ type Env struct {
 }
 
 // Clients returns SDK clients for the stack (static test credentials).
-func (s *Stack) Clients() *awsclient.Clients {
+func (s *Stack) Clients() *Clients {
 	cfg := aws.Config{Region: Region, Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
 		return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test", Source: "localstack"}, nil
 	})}
-	return awsclient.New(cfg, s.Endpoint)
+	return NewClients(cfg, s.Endpoint)
 }
 
-// FunctionName is the local name of a step's Lambda.
-func FunctionName(step string) string { return Prefix + "-" + step }
+// FunctionName is the local name of a step's Lambda (the stack's name).
+func FunctionName(step string) string { return contract.FunctionName(step) }
 
 // FunctionARN is the local ARN of a function.
 func FunctionARN(name string) string {
@@ -158,7 +163,7 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 	}
 
 	cfg := config.Config{
-		Bucket: Bucket, CacheTable: CacheTable, TopicARN: e.TopicARN, MetricsNS: "LambdaScan",
+		Bucket: Bucket, CacheTable: CacheTable, TopicARN: e.TopicARN, MetricsNS: contract.MetricsNamespace,
 		SelfTagKey: config.SelfTagKey, CacheTTL: 30 * 24 * time.Hour, EnableTagging: true, NotifySeverity: "high",
 		VulnDBSourceURL: e.OSVURL, Ecosystems: opt.Ecosystems, Region: Region, Account: Account, Partition: "aws",
 		CrossAccountRoleName: MemberRole, ExternalID: MemberExternalID,
@@ -176,19 +181,20 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 	}
 	cfg.TmpDir = tmp
 	values := map[string]string{}
-	for _, st := range workflow.Steps {
+	for _, st := range contract.Steps {
 		cfg.SelfFunctions = append(cfg.SelfFunctions, FunctionName(st.Name))
 		if st.Placeholder != "" {
 			values[st.Placeholder] = FunctionARN(FunctionName(st.Name))
 		}
 	}
-	e.Deps = workflow.NewDeps(cfg, c)
+	e.Config = cfg
+	e.Cache = cache.Open(c.Env, cfg)
+	e.VulnDB = &vulndbstore.Store{S3: c.S3, Bucket: cfg.Bucket, TmpDir: cfg.TmpDir}
 	if opt.Now != nil {
-		e.Deps.Now = opt.Now
-		e.Deps.Cache.Now = opt.Now
+		e.Cache.Now = opt.Now
 	}
-	for _, st := range workflow.Steps {
-		h, err := e.Deps.Handler(st.Name)
+	for _, st := range contract.Steps {
+		h, err := Handler(st.Name, cfg, c.Env, opt.Now)
 		if err != nil {
 			return nil, err
 		}
@@ -205,8 +211,8 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 		return nil, fmt.Errorf("state machine: %w", err)
 	}
 	e.StateMachineARN = aws.ToString(sm.StateMachineArn)
-	values["ScanStateMachineArn"] = e.StateMachineARN
-	values["ResultsBucketName"] = Bucket
+	values[contract.ScanStateMachinePlaceholder] = e.StateMachineARN
+	values[contract.ResultsBucketPlaceholder] = Bucket
 	bulkDef, err := statemachine.Substitute(statemachine.Bulk, values)
 	if err != nil {
 		return nil, err
@@ -238,7 +244,7 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 
 	// The mirror runs once after deploy, through Lambda Invoke like the
 	// stack's custom resource.
-	out, err := c.Lambda.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: aws.String(FunctionName(workflow.StepMirror)), Payload: []byte("{}")})
+	out, err := c.Lambda.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: aws.String(FunctionName(contract.StepMirror)), Payload: []byte("{}")})
 	if err != nil {
 		return nil, fmt.Errorf("mirror: %w", err)
 	}
@@ -308,8 +314,8 @@ func (e *Env) Close() {
 	if e.registry != nil {
 		e.registry.Close()
 	}
-	if e.Deps != nil {
-		os.RemoveAll(e.Deps.Config.TmpDir)
+	if e.Config.TmpDir != "" {
+		os.RemoveAll(e.Config.TmpDir)
 	}
 }
 
@@ -452,5 +458,5 @@ func (e *Env) InAccount(ctx context.Context, account string) (*Env, error) {
 		return aws.Credentials{AccessKeyID: aws.ToString(creds.Credentials.AccessKeyId), SecretAccessKey: aws.ToString(creds.Credentials.SecretAccessKey),
 			SessionToken: aws.ToString(creds.Credentials.SessionToken)}, nil
 	})
-	return &Env{Stack: e.Stack, AWS: awsclient.New(cfg, e.Stack.Endpoint), Account: account, RegistryHost: e.RegistryHost}, nil
+	return &Env{Stack: e.Stack, AWS: NewClients(cfg, e.Stack.Endpoint), Account: account, RegistryHost: e.RegistryHost}, nil
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/lambdascan/lambdascan/shared/bulk"
 	"github.com/lambdascan/lambdascan/shared/contract"
-	"github.com/lambdascan/lambdascan/shared/workflow"
 )
 
 // A bulk item carries ListFunctions' code identity and tags only changes, so
@@ -75,11 +74,11 @@ func TestBulkItemSpendsControlPlaneOnlyOnChanges(t *testing.T) {
 			assert.Zero(t, env.Stack.LambdaCalls("ListTags"), "the item is self-checked")
 			assert.Equal(t, c.tagCalls, env.Stack.LambdaCalls("TagResource"))
 			after := tags()
-			assert.NotEmpty(t, after[workflow.TagFindings])
+			assert.NotEmpty(t, after[contract.TagFindings])
 			if c.tagCalls == 0 {
 				assert.Equal(t, before, after)
 			} else {
-				assert.NotEqual(t, before[workflow.TagFindings], after[workflow.TagFindings])
+				assert.NotEqual(t, before[contract.TagFindings], after[contract.TagFindings])
 			}
 		})
 	}

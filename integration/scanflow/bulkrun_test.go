@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
-	"github.com/lambdascan/lambdascan/shared/awsclient"
 )
 
 // A small bulk run (one region holding two functions): the Distributed
@@ -26,7 +25,7 @@ func TestBulkRunWritesResultsToS3(t *testing.T) {
 	const region = "ap-south-1"
 	cfg := env.AWS.Config.Copy()
 	cfg.Region = region
-	south := &localstack.Env{Stack: env.Stack, AWS: awsclient.New(cfg, env.Stack.Endpoint), Account: localstack.Account}
+	south := &localstack.Env{Stack: env.Stack, AWS: localstack.NewClients(cfg, env.Stack.Endpoint), Account: localstack.Account}
 	for _, name := range []string{"south-a", "south-b"} {
 		_, err := south.CreateFunction(ctx, name, pkg("python-requirements.zip"), "python3.12", nil, nil)
 		require.NoError(t, err)

@@ -8,10 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
-	"github.com/lambdascan/lambdascan/shared/workflow"
+	"github.com/lambdascan/lambdascan/shared/contract"
 )
 
-func scans() int { return env.Stack.Invocations(localstack.FunctionName(workflow.StepScan)) }
+func scans() int { return env.Stack.Invocations(localstack.FunctionName(contract.StepScan)) }
 
 // Unchanged code is a cache hit; new code, and a layer-only change (which
 // keeps CodeSha256), rescan.

@@ -73,7 +73,7 @@ func TestCLIScansDeployedTargets(t *testing.T) {
 
 	t.Run("function ARN", func(t *testing.T) {
 		r := scanCLI(t, fn)
-		assert.Equal(t, "function", r.Target.Kind)
+		assert.Equal(t, report.KindFunction, r.Target.Kind)
 		assert.Equal(t, fn, r.Target.FunctionARN)
 		require.Len(t, r.Target.Layers, 1)
 		assert.Equal(t, layer, r.Target.Layers[0].ARN)
@@ -91,7 +91,7 @@ func TestCLIScansDeployedTargets(t *testing.T) {
 	})
 	t.Run("layer ARN", func(t *testing.T) {
 		r := scanCLI(t, layer)
-		assert.Equal(t, "layer", r.Target.Kind)
+		assert.Equal(t, report.KindLayer, r.Target.Kind)
 		require.Len(t, r.Packages, 1)
 		assert.Equal(t, "PyYAML", r.Packages[0].Name)
 	})
@@ -109,14 +109,14 @@ func TestCLIScansDeployedTargets(t *testing.T) {
 	require.NoError(t, err)
 	t.Run("image function ARN", func(t *testing.T) {
 		r := scanCLI(t, imgFn)
-		assert.Equal(t, "function", r.Target.Kind)
+		assert.Equal(t, report.KindFunction, r.Target.Kind)
 		require.NotNil(t, r.Target.Image)
 		assert.Equal(t, digest.String(), r.Target.Image.Digest)
 		assert.Equal(t, "linux/arm64", r.Target.Image.Platform)
 	})
 	t.Run("ECR image reference", func(t *testing.T) {
 		r := scanCLI(t, uri)
-		assert.Equal(t, "image", r.Target.Kind)
+		assert.Equal(t, report.KindImage, r.Target.Kind)
 		assert.Equal(t, digest.String(), r.Target.Image.Digest)
 		var names []string
 		for _, p := range r.Packages {

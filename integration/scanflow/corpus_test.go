@@ -12,8 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lambdascan/lambdascan/internal/step/cachecheck"
+	"github.com/lambdascan/lambdascan/internal/step/validate"
 	"github.com/lambdascan/lambdascan/shared/report"
-	"github.com/lambdascan/lambdascan/shared/workflow"
 )
 
 // The Node, Python and Go packages of ../shared/corpus through the whole
@@ -80,16 +81,16 @@ func TestExpiredCacheItemIsAMiss(t *testing.T) {
 	fn, err := env.CreateFunction(ctx, "expiry", pkg("node-api.zip"), "nodejs20.x", nil, nil)
 	require.NoError(t, err)
 	run(t, "CreateFunction20150331", fn)
-	target, err := env.Deps.Validate(ctx, []byte(`{"functionArn":"`+fn+`"}`))
+	target, err := validate.New(env.Config, env.AWS.Env).Handle(ctx, []byte(`{"functionArn":"`+fn+`"}`))
 	require.NoError(t, err)
-	res, err := env.Deps.CacheCheck(ctx, target)
+	res, err := cachecheck.New(env.Config, env.AWS.Env).Handle(ctx, target)
 	require.NoError(t, err)
 	assert.True(t, res.Hit)
 
-	later := workflow.NewDeps(env.Deps.Config, env.AWS)
+	later := cachecheck.New(env.Config, env.AWS.Env)
 	later.Now = func() time.Time { return time.Now().Add(31 * 24 * time.Hour) }
 	later.Cache.Now = later.Now
-	res, err = later.CacheCheck(ctx, target)
+	res, err = later.Handle(ctx, target)
 	require.NoError(t, err)
 	assert.False(t, res.Hit, "past its TTL the item is ignored, even though DynamoDB still returns it")
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
-	"github.com/lambdascan/lambdascan/shared/awsclient"
+	"github.com/lambdascan/lambdascan/internal/step/cachecheck"
+	"github.com/lambdascan/lambdascan/internal/step/validate"
 	"github.com/lambdascan/lambdascan/shared/contract"
-	"github.com/lambdascan/lambdascan/shared/workflow"
 )
 
 // A function in a member account is read through the member role with the
@@ -42,12 +42,11 @@ func TestCrossAccountFunction(t *testing.T) {
 	require.Contains(t, fn, ":"+member+":")
 
 	// Without the member role the scanner's own credentials cannot see it.
-	cfg := env.Deps.Config
+	cfg := env.Config
 	cfg.CrossAccountRoleName = ""
-	noRole := workflow.NewDeps(cfg, env.AWS)
-	target, err := noRole.Validate(ctx, []byte(`{"functionArn":"`+fn+`"}`))
+	target, err := validate.New(cfg, env.AWS.Env).Handle(ctx, []byte(`{"functionArn":"`+fn+`"}`))
 	require.NoError(t, err)
-	_, err = noRole.CacheCheck(ctx, target)
+	_, err = cachecheck.New(cfg, env.AWS.Env).Handle(ctx, target)
 	var nf *contract.FunctionNotFound
 	require.ErrorAs(t, err, &nf, "the member account's function is invisible to the scanner account")
 
@@ -66,7 +65,7 @@ func TestOtherRegionFunction(t *testing.T) {
 	ctx := context.Background()
 	cfg := env.AWS.Config.Copy()
 	cfg.Region = "us-east-1"
-	east := &localstack.Env{Stack: env.Stack, AWS: awsclient.New(cfg, env.Stack.Endpoint), Account: localstack.Account}
+	east := &localstack.Env{Stack: env.Stack, AWS: localstack.NewClients(cfg, env.Stack.Endpoint), Account: localstack.Account}
 	if _, err := east.AWS.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(localstack.CodeBucket)}); err != nil {
 		t.Fatalf("code bucket: %v", err)
 	}

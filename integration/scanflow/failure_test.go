@@ -21,8 +21,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/lambdascan/lambdascan/integration/localstack"
 
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/report"
-	"github.com/lambdascan/lambdascan/shared/workflow"
 )
 
 // A package the engine cannot read takes the failure path: the attempt is
@@ -42,7 +42,7 @@ func TestPermanentFailure(t *testing.T) {
 	out, err := env.Wait(ctx, exec, 3*time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, sfntypes.ExecutionStatusFailed, out.Status)
-	assert.Equal(t, "ScanFailed", aws.ToString(out.Error))
+	assert.Equal(t, "CorruptPackage", aws.ToString(out.Error), "the engine's name is the Step Functions error")
 	assert.Contains(t, aws.ToString(out.Cause), "CorruptPackage")
 
 	tags, err := env.AWS.Lambda.ListTags(ctx, &lambdasvc.ListTagsInput{Resource: aws.String(fn)})
@@ -53,9 +53,9 @@ func TestPermanentFailure(t *testing.T) {
 	getJSON(t, onlyReport(t, "broken"), &r)
 	assert.Equal(t, report.StatusFailed, r.Status)
 	require.NotNil(t, r.Error)
-	assert.Equal(t, "CorruptPackage", r.Error.Name)
+	assert.Equal(t, report.ErrorName("CorruptPackage"), r.Error.Name)
 
-	item, ok, err := env.Deps.Cache.GetFunction(ctx, fn)
+	item, ok, err := env.Cache.GetFunction(ctx, fn)
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, "failed", item.Status, "a failed scan is recorded and never a cache hit")
@@ -124,9 +124,9 @@ func TestNotificationAndMetrics(t *testing.T) {
 		StartTime: aws.Time(start), EndTime: aws.Time(time.Now().Add(time.Minute)),
 		MetricDataQueries: []cwtypes.MetricDataQuery{
 			{Id: aws.String("ok"), MetricStat: &cwtypes.MetricStat{Period: aws.Int32(60), Stat: aws.String("Sum"),
-				Metric: &cwtypes.Metric{Namespace: aws.String("LambdaScan"), MetricName: aws.String(workflow.MetricScanSuccess)}}},
+				Metric: &cwtypes.Metric{Namespace: aws.String(contract.MetricsNamespace), MetricName: aws.String(contract.MetricScanSuccess)}}},
 			{Id: aws.String("crit"), MetricStat: &cwtypes.MetricStat{Period: aws.Int32(60), Stat: aws.String("Sum"),
-				Metric: &cwtypes.Metric{Namespace: aws.String("LambdaScan"), MetricName: aws.String(workflow.MetricVulnerabilities),
+				Metric: &cwtypes.Metric{Namespace: aws.String(contract.MetricsNamespace), MetricName: aws.String(contract.MetricVulnerabilities),
 					Dimensions: []cwtypes.Dimension{{Name: aws.String("Severity"), Value: aws.String("critical")}}}}},
 		},
 	})

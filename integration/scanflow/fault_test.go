@@ -99,7 +99,7 @@ func assertOnce(t *testing.T, name, fnARN string, o *output, d counts) {
 		keys = append(keys, aws.ToString(obj.Key))
 	}
 	assert.ElementsMatch(t, []string{o.Stored.ReportKey, o.Stored.LatestKey}, keys, "one report and the latest pointer")
-	item, ok, err := env.Deps.Cache.GetFunction(ctx, fnARN)
+	item, ok, err := env.Cache.GetFunction(ctx, fnARN)
 	require.NoError(t, err)
 	require.True(t, ok, "the cache item")
 	assert.Equal(t, o.Stored.ReportKey, item.ReportKey)

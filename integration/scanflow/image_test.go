@@ -18,11 +18,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/image/imagetest"
 	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
-	"github.com/lambdascan/lambdascan/shared/workflow"
 )
 
 func debianPython(t *testing.T, app []imagetest.File) v1.Image {
@@ -78,7 +78,7 @@ func TestImageFunctionScanned(t *testing.T) {
 	}
 	tags, err := env.AWS.Lambda.ListTags(ctx, &lambdasvc.ListTagsInput{Resource: aws.String(fn)})
 	require.NoError(t, err)
-	assert.Equal(t, "partial", tags.Tags[workflow.TagStatus])
+	assert.Equal(t, "partial", tags.Tags[contract.TagStatus])
 
 	// Another function on the same image: the result is reused by digest.
 	fn2, err := env.CreateImageFunction(ctx, "orders-image-2", uri, "arm64")

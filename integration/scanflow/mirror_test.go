@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/report"
-	"github.com/lambdascan/lambdascan/shared/workflow"
 )
 
 // The mirror rebuilds the index from the (loopback) OSV bucket and moves the
@@ -28,10 +28,10 @@ func TestMirrorPublishesAndNextScanUsesIt(t *testing.T) {
 	getJSON(t, o.Stored.ReportKey, &first)
 
 	time.Sleep(1100 * time.Millisecond) // versions carry the build second
-	out, err := env.AWS.Lambda.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: aws.String(localstack.FunctionName(workflow.StepMirror)), Payload: []byte("{}")})
+	out, err := env.AWS.Lambda.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: aws.String(localstack.FunctionName(contract.StepMirror)), Payload: []byte("{}")})
 	require.NoError(t, err)
 	require.Nil(t, out.FunctionError, string(out.Payload))
-	current, err := env.Deps.VulnDB.Current(ctx)
+	current, err := env.VulnDB.Current(ctx)
 	require.NoError(t, err)
 	require.NotEqual(t, first.DB.Version, current.Version)
 	assert.Equal(t, first.DB.ContentHash[7:19], current.Version[len(current.Version)-12:], "same data, same content hash")

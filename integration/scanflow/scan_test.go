@@ -89,7 +89,7 @@ func TestEventToReport(t *testing.T) {
 	assert.Equal(t, "complete", tags.Tags["LambdaScanStatus"])
 	assert.Equal(t, "C1-H2-M1-L0", tags.Tags["LambdaScanFindings"])
 
-	item, ok, err := env.Deps.Cache.GetFunction(ctx, fn)
+	item, ok, err := env.Cache.GetFunction(ctx, fn)
 	require.NoError(t, err)
 	require.True(t, ok)
 	assert.Equal(t, o.Stored.ReportKey, item.ReportKey)

@@ -14,13 +14,13 @@ import (
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
 	"github.com/lambdascan/lambdascan/shared/config"
-	"github.com/lambdascan/lambdascan/shared/workflow"
+	"github.com/lambdascan/lambdascan/shared/contract"
 )
 
 // The scanner never scans itself: by configured name or by the stack's tag.
 func TestSelfSkip(t *testing.T) {
 	ctx := context.Background()
-	own, err := env.CreateFunction(ctx, localstack.FunctionName(workflow.StepScan), pkg("node-api.zip"), "nodejs20.x", nil, nil)
+	own, err := env.CreateFunction(ctx, localstack.FunctionName(contract.StepScan), pkg("node-api.zip"), "nodejs20.x", nil, nil)
 	require.NoError(t, err)
 	tagged, err := env.CreateFunction(ctx, "lambdascan-extra", pkg("node-api.zip"), "nodejs20.x", nil, map[string]string{config.SelfTagKey: "scanner"})
 	require.NoError(t, err)

@@ -25,9 +25,16 @@ const (
 	attrTTL = "ttl"
 )
 
+// DynamoDB is the part of DynamoDB the cache calls (tests fake it).
+type DynamoDB interface {
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+}
+
 // Table wraps the cache table.
 type Table struct {
-	DDB  *dynamodb.Client
+	DDB  DynamoDB
 	Name string
 	TTL  time.Duration
 	Now  func() time.Time

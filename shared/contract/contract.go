@@ -6,6 +6,8 @@ package contract
 import (
 	"slices"
 	"time"
+
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
 // Triggers: what started a scan.
@@ -121,27 +123,23 @@ type StagedLayer struct {
 	Reused bool   `json:"reused,omitempty"` // staged by an earlier scan
 }
 
-// Problem is a reason a result is partial (inventory.Problem's shape).
-type Problem struct {
-	Code   string `json:"code"`
-	Path   string `json:"path,omitempty"`
-	Detail string `json:"detail"`
-}
+// Problem is a reason a result is partial (the report's).
+type Problem = schema.Problem
 
 // Summary is the scan state's output: counts and where the documents are.
 type Summary struct {
-	Status      string         `json:"status"` // complete | partial | failed
-	ErrorName   string         `json:"errorName,omitempty"`
-	Packages    int            `json:"packages"`
-	Findings    int            `json:"findings"`
-	BySeverity  map[string]int `json:"bySeverity"`
-	MaxSeverity string         `json:"maxSeverity,omitempty"`
-	DBVersion   string         `json:"dbVersion"`
-	ReportKey   string         `json:"reportKey"`
-	CycloneDX   string         `json:"cyclonedxKey"`
-	SPDXKey     string         `json:"spdxKey"`
-	DurationMS  int64          `json:"durationMs"`
-	ScannedAt   time.Time      `json:"scannedAt"`
+	Status      string           `json:"status"` // complete | partial | failed
+	ErrorName   schema.ErrorName `json:"errorName,omitempty"`
+	Packages    int              `json:"packages"`
+	Findings    int              `json:"findings"`
+	BySeverity  map[string]int   `json:"bySeverity"`
+	MaxSeverity string           `json:"maxSeverity,omitempty"`
+	DBVersion   string           `json:"dbVersion"`
+	ReportKey   string           `json:"reportKey"`
+	CycloneDX   string           `json:"cyclonedxKey"`
+	SPDXKey     string           `json:"spdxKey"`
+	DurationMS  int64            `json:"durationMs"`
+	ScannedAt   time.Time        `json:"scannedAt"`
 }
 
 // Failure is what a Catch puts in the state (ResultPath $.error).

@@ -1,5 +1,10 @@
 package contract
 
+import (
+	"encoding/json"
+	"time"
+)
+
 // Inputs of the Task states, shaped by each state's Parameters in
 // statemachine/scan.asl.json from the execution state:
 //
@@ -79,4 +84,28 @@ type BulkRequest struct {
 	// NoTags: the run's scans write no tags (TagResource is Lambda's 15 rps
 	// bottleneck: 10,000 first tags take 11 minutes at the full limit).
 	NoTags bool `json:"noTags,omitempty"`
+}
+
+// At is the record's timestamp: the execution's start, so a retried step
+// writes the same keys and tags; else the scan's start, else now.
+func (in RecordInput) At(now time.Time) time.Time {
+	if t, err := time.Parse(time.RFC3339Nano, in.StartedAt); err == nil {
+		return t.UTC()
+	}
+	if in.Summary != nil && !in.Summary.ScannedAt.IsZero() {
+		return in.Summary.ScannedAt
+	}
+	return now.UTC()
+}
+
+// Message is the failure's message: Lambda's errorMessage when the Cause is
+// the Lambda error document, else the Cause as Step Functions gave it.
+func (f Failure) Message() string {
+	var cause struct {
+		ErrorMessage string `json:"errorMessage"`
+	}
+	if json.Unmarshal([]byte(f.Cause), &cause) == nil && cause.ErrorMessage != "" {
+		return cause.ErrorMessage
+	}
+	return f.Cause
 }

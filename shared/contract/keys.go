@@ -17,6 +17,10 @@ const (
 	ResultsPrefix = "results/"
 	ReportsPrefix = "reports/"
 	VulnDBPrefix  = "vulndb/"
+	BulkPrefix    = "bulk/" // a bulk run's item list and summary
+	// BulkResultsPrefix is where the bulk Map's ResultWriter puts child
+	// results (<map run id>/manifest.json and result files); the ASL spells it.
+	BulkResultsPrefix = BulkPrefix + "results/"
 	// VulnDBPointer names the current index (see VulnDBPointerDoc).
 	VulnDBPointer = VulnDBPrefix + "current.json"
 )
@@ -84,3 +88,9 @@ func ReportKey(t Target, at time.Time) string {
 func LatestReportKey(t Target) string {
 	return fmt.Sprintf("%s%s/%s/%s/latest.json", ReportsPrefix, t.Account, t.Region, t.Name)
 }
+
+// BulkItemsKey is where a bulk run's listed functions are.
+func BulkItemsKey(runID string) string { return BulkPrefix + runID + "/items.json" }
+
+// BulkSummaryKey is where a bulk run's summary is.
+func BulkSummaryKey(runID string) string { return BulkPrefix + runID + "/summary.json" }

@@ -28,6 +28,7 @@ import (
 
 	"github.com/lambdascan/lambdascan/shared/archive"
 	"github.com/lambdascan/lambdascan/shared/ecosystem"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
 // Origin kinds: where the package sits at run time.
@@ -38,13 +39,7 @@ const (
 )
 
 // LayerInfo describes one layer of a scanned container image.
-type LayerInfo struct {
-	Index     int    `json:"index"`
-	DiffID    string `json:"diffId,omitempty"`
-	Command   string `json:"command,omitempty"`
-	BaseImage bool   `json:"baseImage,omitempty"`
-	Empty     bool   `json:"empty,omitempty"`
-}
+type LayerInfo = schema.LayerInfo
 
 // Origin says whether a package came from the function's own code or from a layer.
 type Origin struct {
@@ -93,12 +88,9 @@ const (
 	CodeNoVulnData     = "no_vuln_data"
 )
 
-// Problem is a reason the inventory may be incomplete.
-type Problem struct {
-	Code   string `json:"code"`
-	Path   string `json:"path,omitempty"`
-	Detail string `json:"detail"`
-}
+// Problem is a reason the inventory may be incomplete (the report's
+// reasons: one type for inventory, image staging and report).
+type Problem = schema.Problem
 
 // Source is one thing to inventory: a zip or a directory, with its origin.
 // An empty Origin.Kind means: a layer if the top level is the /opt layout.

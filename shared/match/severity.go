@@ -9,38 +9,24 @@ import (
 	gocvss31 "github.com/pandatix/go-cvss/31"
 	gocvss40 "github.com/pandatix/go-cvss/40"
 
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
-// Severity levels, lowest to highest. Unknown sorts below Low: a record
-// without a vector or rating (most Go vulndb records) is not guessed at.
+// Severity levels, lowest to highest (the report schema's).
 const (
-	LevelUnknown  = "unknown"
-	LevelLow      = "low"
-	LevelMedium   = "medium"
-	LevelHigh     = "high"
-	LevelCritical = "critical"
+	LevelUnknown  = schema.LevelUnknown
+	LevelLow      = schema.LevelLow
+	LevelMedium   = schema.LevelMedium
+	LevelHigh     = schema.LevelHigh
+	LevelCritical = schema.LevelCritical
 )
 
 // Levels lists the levels from highest to lowest.
-var Levels = []string{LevelCritical, LevelHigh, LevelMedium, LevelLow, LevelUnknown}
+var Levels = schema.Levels
 
 // Rank orders levels: critical 4 … low 1, unknown 0, anything else -1.
-func Rank(level string) int {
-	switch level {
-	case LevelCritical:
-		return 4
-	case LevelHigh:
-		return 3
-	case LevelMedium:
-		return 2
-	case LevelLow:
-		return 1
-	case LevelUnknown:
-		return 0
-	}
-	return -1
-}
+func Rank(level string) int { return schema.Rank(level) }
 
 // Severity is a finding's rating.
 type Severity struct {

@@ -3,109 +3,57 @@
 package report
 
 import (
-	"time"
-
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
-// SchemaVersion names the JSON layout below; bump it on incompatible change.
-const SchemaVersion = "lambdascan.report/v1"
-
-// Statuses of a scan.
+// The schema's scanner-free part lives in package schema (the light steps
+// use it without linking the engine); these names keep it one schema.
 const (
-	StatusComplete = "complete"
-	StatusPartial  = "partial"
-	StatusFailed   = "failed"
+	SchemaVersion  = schema.SchemaVersion
+	StatusComplete = schema.StatusComplete
+	StatusPartial  = schema.StatusPartial
+	StatusFailed   = schema.StatusFailed
+)
+
+// Target kinds.
+const (
+	KindZip       = schema.KindZip
+	KindDirectory = schema.KindDirectory
+	KindFunction  = schema.KindFunction
+	KindLayer     = schema.KindLayer
+	KindImage     = schema.KindImage
+)
+
+type (
+	Header    = schema.Header
+	Target    = schema.Target
+	Kind      = schema.Kind
+	Image     = schema.Image
+	Layer     = schema.Layer
+	Scanner   = schema.Scanner
+	DB        = schema.DB
+	Timings   = schema.Timings
+	Error     = schema.Error
+	ErrorName = schema.ErrorName
+	Summary   = schema.Summary
 )
 
 // Report is the result of one scan attempt. Every attempt writes one, failed
-// ones included, so nothing is lost.
+// ones included, so nothing is lost. The header comes first in the JSON.
 type Report struct {
-	Schema   string              `json:"schema"`
-	Target   Target              `json:"target"`
-	Scanner  Scanner             `json:"scanner"`
-	DB       DB                  `json:"db"`
-	Timings  Timings             `json:"timings"`
-	Status   string              `json:"status"`
-	Reasons  []inventory.Problem `json:"reasons,omitempty"` // why partial
-	Error    *Error              `json:"error,omitempty"`   // why failed
-	Summary  Summary             `json:"summary"`
+	schema.Header
 	Packages []inventory.Package `json:"packages"`
 	Findings []match.Finding     `json:"findings"`
 	Skipped  []match.Skip        `json:"skipped,omitempty"` // packages not matchable
 	Notes    []string            `json:"notes,omitempty"`
 }
 
-// Target is what was scanned.
-type Target struct {
-	Kind        string  `json:"kind"` // zip, directory, function, layer, image
-	Path        string  `json:"path,omitempty"`
-	FunctionARN string  `json:"function_arn,omitempty"`
-	CodeSha256  string  `json:"code_sha256,omitempty"`
-	Runtime     string  `json:"runtime,omitempty"`
-	Layers      []Layer `json:"layers,omitempty"`
-	// Image targets (and image functions): the image and its layers.
-	Image *Image `json:"image,omitempty"`
-}
-
-// Image describes a scanned container image.
-type Image struct {
-	Ref      string                `json:"ref,omitempty"`    // as given, or the function's ResolvedImageUri
-	Digest   string                `json:"digest,omitempty"` // manifest digest
-	Platform string                `json:"platform,omitempty"`
-	OS       string                `json:"os,omitempty"` // PRETTY_NAME of /etc/os-release
-	Layers   []inventory.LayerInfo `json:"layers,omitempty"`
-}
-
-// Layer is a layer attached to the target function.
-type Layer struct {
-	ARN        string `json:"arn"`
-	CodeSha256 string `json:"code_sha256,omitempty"`
-}
-
-// Scanner identifies the build that produced the report.
-type Scanner struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-}
-
-// DB identifies the vulnerability data used.
-type DB struct {
-	Version     string    `json:"version"`
-	ContentHash string    `json:"content_hash,omitempty"`
-	BuiltAt     time.Time `json:"built_at,omitempty"`
-}
-
-// Timings of the scan phases, in milliseconds.
-type Timings struct {
-	StartedAt   time.Time `json:"started_at"`
-	InventoryMS int64     `json:"inventory_ms"`
-	MatchMS     int64     `json:"match_ms"`
-	TotalMS     int64     `json:"total_ms"`
-}
-
-// Error is a named failure: Name is stable (for Step Functions routing and
-// metrics), Message is for people.
-type Error struct {
-	Name    string `json:"name"`
-	Message string `json:"message"`
-}
-
-// Summary counts findings.
-type Summary struct {
-	Packages    int            `json:"packages"`
-	Findings    int            `json:"findings"`
-	BySeverity  map[string]int `json:"by_severity"`
-	MaxSeverity string         `json:"max_severity,omitempty"`
-}
-
 // Summarize fills Summary from Packages and Findings.
 func (r *Report) Summarize() {
-	s := Summary{Packages: len(r.Packages), Findings: len(r.Findings), BySeverity: map[string]int{}}
-	for _, l := range match.Levels {
-		s.BySeverity[l] = 0
-	}
+	s := schema.EmptySummary()
+	s.Packages, s.Findings = len(r.Packages), len(r.Findings)
 	for _, f := range r.Findings {
 		s.BySeverity[f.Severity.Level]++
 		if match.Rank(f.Severity.Level) > match.Rank(s.MaxSeverity) {

@@ -22,12 +22,14 @@ func sample() *report.Report {
 		PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", Paths: []string{"/opt/java/lib/log4j-core-2.14.1.jar"},
 		Origin: inventory.Origin{Kind: "layer", Layer: "arn:aws:lambda:us-east-1:123456789012:layer:java:1"}}
 	r := &report.Report{
-		Schema:   report.SchemaVersion,
-		Target:   report.Target{Kind: "function", FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:orders", CodeSha256: "abc=", Runtime: "nodejs20.x"},
-		Scanner:  report.Scanner{Name: "lambdascan", Version: "test"},
-		DB:       report.DB{Version: "20261101T000000Z-0123456789ab"},
-		Timings:  report.Timings{StartedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
-		Status:   report.StatusComplete,
+		Header: report.Header{
+			Schema:  report.SchemaVersion,
+			Target:  report.Target{Kind: "function", FunctionARN: "arn:aws:lambda:us-east-1:123456789012:function:orders", CodeSha256: "abc=", Runtime: "nodejs20.x"},
+			Scanner: report.Scanner{Name: "lambdascan", Version: "test"},
+			DB:      report.DB{Version: "20261101T000000Z-0123456789ab"},
+			Timings: report.Timings{StartedAt: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)},
+			Status:  report.StatusComplete,
+		},
 		Packages: []inventory.Package{lodash, log4j},
 		Findings: []match.Finding{
 			{ID: "GHSA-p6mc-m468-83gw", Aliases: []string{"CVE-2020-8203"}, Severity: match.Severity{Level: "high", Score: 7.4, Type: "CVSS_V3", Vector: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:H/A:H"}, FixedVersion: "4.17.19", Package: lodash},

@@ -14,15 +14,15 @@ import (
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/match"
 	"github.com/lambdascan/lambdascan/shared/report"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
-// Version is the scanner version, set at build time with
-// -ldflags "-X github.com/lambdascan/lambdascan/shared/scan.Version=...".
-var Version = "dev"
+// Version is the scanner version (set at build time on schema.Version).
+var Version = schema.Version
 
 // Name is the scanner's name in reports and SBOMs.
-const Name = "lambdascan"
+const Name = schema.ScannerName
 
 // Options tune a scan.
 type Options struct {
@@ -54,10 +54,7 @@ func run(ctx context.Context, db *vulndb.DB, target report.Target, opt Options,
 	}
 	start := now()
 	r = &report.Report{
-		Schema:   report.SchemaVersion,
-		Target:   target,
-		Scanner:  report.Scanner{Name: Name, Version: Version},
-		Timings:  report.Timings{StartedAt: start.UTC()},
+		Header:   schema.NewHeader(target, start),
 		Packages: []inventory.Package{},
 		Findings: []match.Finding{},
 	}
@@ -138,39 +135,38 @@ func sortedKeys(m map[string]int) []string {
 }
 
 func fail(r *report.Report, err error) {
-	r.Status = report.StatusFailed
-	r.Error = &report.Error{Name: ErrorName(err), Message: err.Error()}
+	r.Fail(ErrorName(err), err.Error())
 }
 
 // ErrorName gives the stable name of an error: Step Functions routes on it
 // (it becomes the Lambda errorType) and metrics count by it.
-func ErrorName(err error) string {
+func ErrorName(err error) schema.ErrorName {
 	var named interface{ ErrorName() string } // errors that carry their name (image.Error)
 	switch {
 	case errors.Is(err, archive.ErrNotZip):
-		return "NotAZip"
+		return schema.ErrNotAZip
 	case errors.Is(err, archive.ErrCorrupt):
-		return "CorruptPackage"
+		return schema.ErrCorruptPackage
 	case errors.Is(err, archive.ErrZipBomb):
-		return "ZipBomb"
+		return schema.ErrZipBomb
 	case errors.Is(err, archive.ErrTooManyEntries):
-		return "TooManyEntries"
+		return schema.ErrTooManyEntries
 	case errors.Is(err, archive.ErrEntryTooLarge):
-		return "EntryTooLarge"
+		return schema.ErrEntryTooLarge
 	case errors.Is(err, inventory.ErrTargetNotFound):
-		return "TargetNotFound"
+		return schema.ErrTargetNotFound
 	case errors.As(err, &named):
-		return named.ErrorName()
+		return schema.ErrorName(named.ErrorName())
 	case errors.Is(err, vulndb.ErrCorrupt), errors.Is(err, vulndb.ErrNotIndex):
-		return "VulnDBCorrupt"
+		return schema.ErrVulnDBCorrupt
 	case errors.Is(err, errNoDB):
-		return "VulnDBMissing"
+		return schema.ErrVulnDBMissing
 	case errors.Is(err, errPanic):
-		return "ScanPanic"
+		return schema.ErrScanPanic
 	case errors.Is(err, context.DeadlineExceeded):
-		return "ScanTimeout"
+		return schema.ErrScanTimeout
 	case errors.Is(err, context.Canceled):
-		return "ScanCanceled"
+		return schema.ErrScanCanceled
 	}
-	return "ScanError"
+	return schema.ErrScanError
 }

@@ -44,7 +44,7 @@ func TestStatuses(t *testing.T) {
 		data      []byte
 		db        *vulndb.DB
 		status    string
-		errorName string
+		errorName report.ErrorName
 	}{
 		{"complete", good, db, report.StatusComplete, ""},
 		{"not a zip", []byte("#!/bin/sh\nexit 0\n" + string(make([]byte, 64))), db, report.StatusFailed, "NotAZip"},
@@ -86,5 +86,5 @@ func TestCanceled(t *testing.T) {
 	cancel()
 	r := scan.Run(ctx, testDB(t), report.Target{Kind: "zip"}, []inventory.Source{{Path: "../../testdata/packages/node-api.zip"}}, scan.Options{})
 	require.Equal(t, report.StatusFailed, r.Status)
-	assert.Equal(t, "ScanCanceled", r.Error.Name)
+	assert.Equal(t, report.ErrorName("ScanCanceled"), r.Error.Name)
 }

@@ -151,17 +151,17 @@ func ScanZip(ctx context.Context, db *vulndb.DB, tgt report.Target, zip string, 
 	return scan.Run(ctx, db, tgt, sources, scan.Options{})
 }
 
-// Target kinds.
+// Target kinds: the report's.
 const (
-	KindZip       = "zip"
-	KindDirectory = "directory"
-	KindImage     = "image"    // tarball, OCI layout or registry reference
-	KindFunction  = "function" // a function ARN
-	KindLayer     = "layer"    // a layer version ARN
+	KindZip       = report.KindZip
+	KindDirectory = report.KindDirectory
+	KindImage     = report.KindImage    // tarball, OCI layout or registry reference
+	KindFunction  = report.KindFunction // a function ARN
+	KindLayer     = report.KindLayer    // a layer version ARN
 )
 
 // KindOf classifies a TARGET or --layer value.
-func KindOf(target string) string {
+func KindOf(target string) report.Kind {
 	if strings.HasPrefix(target, "arn:") {
 		if f := strings.Split(target, ":"); len(f) > 5 && f[5] == "layer" {
 			return KindLayer

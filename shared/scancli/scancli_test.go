@@ -7,11 +7,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/scancli"
 )
 
 func TestKindOf(t *testing.T) {
-	for target, want := range map[string]string{
+	for target, want := range map[string]report.Kind{
 		"arn:aws:lambda:eu-west-1:123456789012:function:f":          scancli.KindFunction,
 		"arn:aws:lambda:eu-west-1:123456789012:layer:l:3":           scancli.KindLayer,
 		"arn:aws:lambda:eu-west-1:123456789012:function:layer:PROD": scancli.KindFunction,

@@ -27,7 +27,7 @@ var ErrNoDB = errors.New("no vulnerability database published yet")
 
 // Store reads and writes the index in S3.
 type Store struct {
-	S3     *s3.Client
+	S3     awsclient.S3API
 	Bucket string
 	TmpDir string
 

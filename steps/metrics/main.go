@@ -1,7 +1,15 @@
-// Command metrics is the Lambda behind the scan workflow's Metrics step
-// (handler: workflow.Deps.Metrics).
+// Command metrics is the Lambda of the workflow's metrics step (package
+// internal/step/metrics).
 package main
 
-import "github.com/lambdascan/lambdascan/shared/workflow"
+import (
+	"github.com/lambdascan/lambdascan/internal/step"
+	"github.com/lambdascan/lambdascan/internal/step/metrics"
+	"github.com/lambdascan/lambdascan/shared/awsclient"
+	"github.com/lambdascan/lambdascan/shared/config"
+	"github.com/lambdascan/lambdascan/shared/contract"
+)
 
-func main() { workflow.Start(workflow.StepMetrics) }
+func main() {
+	step.Start(contract.StepMetrics, func(c config.Config, e awsclient.Env) any { return metrics.New(c, e).Handle })
+}

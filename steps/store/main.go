@@ -1,7 +1,15 @@
-// Command store is the Lambda behind the scan workflow's Store step
-// (handler: workflow.Deps.Store).
+// Command store is the Lambda of the workflow's store step (package
+// internal/step/store).
 package main
 
-import "github.com/lambdascan/lambdascan/shared/workflow"
+import (
+	"github.com/lambdascan/lambdascan/internal/step"
+	"github.com/lambdascan/lambdascan/internal/step/store"
+	"github.com/lambdascan/lambdascan/shared/awsclient"
+	"github.com/lambdascan/lambdascan/shared/config"
+	"github.com/lambdascan/lambdascan/shared/contract"
+)
 
-func main() { workflow.Start(workflow.StepStore) }
+func main() {
+	step.Start(contract.StepStore, func(c config.Config, e awsclient.Env) any { return store.New(c, e).Handle })
+}

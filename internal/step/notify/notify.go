@@ -1,4 +1,6 @@
-package workflow
+// Package notify is the scan workflow's Notify step: an SNS message when
+// findings reach the configured severity, or the scan failed.
+package notify
 
 import (
 	"context"
@@ -9,8 +11,9 @@ import (
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 
 	"github.com/lambdascan/lambdascan/shared/awsclient"
+	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
-	"github.com/lambdascan/lambdascan/shared/match"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
 // Notification is the SNS message body.
@@ -25,10 +28,28 @@ type Notification struct {
 	Trigger     string         `json:"trigger"`
 }
 
-// Notify publishes a summary when findings reach the configured severity,
+// SNSAPI is the SNS call this step makes.
+type SNSAPI interface {
+	Publish(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Handler publishes notifications.
+type Handler struct {
+	TopicARN string
+	Severity string // notify on findings at or above this level
+	SNS      SNSAPI
+}
+
+// New is the step's handler for the stack configured by cfg.
+func New(cfg config.Config, env awsclient.Env) *Handler {
+	return &Handler{TopicARN: cfg.TopicARN, Severity: cfg.NotifySeverity,
+		SNS: sns.NewFromConfig(env.Config, func(o *sns.Options) { o.BaseEndpoint = env.Base() })}
+}
+
+// Handle publishes a summary when findings reach the configured severity,
 // or the scan failed. The message attributes let subscribers filter.
-func (d *Deps) Notify(ctx context.Context, in contract.RecordInput) (contract.Notified, error) {
-	if d.Config.TopicARN == "" {
+func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract.Notified, error) {
+	if h.TopicARN == "" {
 		return contract.Notified{Reason: "no topic configured"}, nil
 	}
 	n := Notification{FunctionARN: in.Target.FunctionARN, Trigger: in.Target.Trigger, Status: "failed"}
@@ -40,7 +61,7 @@ func (d *Deps) Notify(ctx context.Context, in contract.RecordInput) (contract.No
 		n.Error = in.Error.Error
 	} else if in.Summary != nil {
 		n.Status, n.MaxSeverity, n.Findings, n.BySeverity = in.Summary.Status, in.Summary.MaxSeverity, in.Summary.Findings, in.Summary.BySeverity
-		if match.Rank(n.MaxSeverity) < match.Rank(d.Config.NotifySeverity) || n.Findings == 0 {
+		if schema.Rank(n.MaxSeverity) < schema.Rank(h.Severity) || n.Findings == 0 {
 			return contract.Notified{Reason: "below the notify severity"}, nil
 		}
 	}
@@ -52,8 +73,8 @@ func (d *Deps) Notify(ctx context.Context, in contract.RecordInput) (contract.No
 	attr := func(v string) snstypes.MessageAttributeValue {
 		return snstypes.MessageAttributeValue{DataType: aws.String("String"), StringValue: aws.String(v)}
 	}
-	out, err := d.AWS.SNS.Publish(ctx, &sns.PublishInput{
-		TopicArn: &d.Config.TopicARN,
+	out, err := h.SNS.Publish(ctx, &sns.PublishInput{
+		TopicArn: &h.TopicARN,
 		Subject:  aws.String("lambdascan: " + n.Status + " " + in.Target.Name),
 		Message:  aws.String(string(body)),
 		MessageAttributes: map[string]snstypes.MessageAttributeValue{

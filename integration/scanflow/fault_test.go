@@ -28,11 +28,12 @@ import (
 // handlers, the Step Functions engine, code downloads and the emulator) and
 // check that the workflow still ends with exactly one of everything.
 
-// faultFunction deploys java-shaded.zip (a critical finding: one SNS
-// message) with a marker entry, so no other test has staged the same code.
-func faultFunction(t *testing.T, name string) (fnARN, codeKey string) {
+// uniqueZip copies the entries of a testdata package and adds a marker
+// entry, so no other test has staged the same code; it returns the zip's
+// path and the code bucket key the local stack uploads it to.
+func uniqueZip(t *testing.T, base, marker string) (path, codeKey string) {
 	t.Helper()
-	zr, err := zip.OpenReader(pkg("java-shaded.zip"))
+	zr, err := zip.OpenReader(pkg(base))
 	require.NoError(t, err)
 	defer zr.Close()
 	var buf bytes.Buffer
@@ -48,14 +49,22 @@ func faultFunction(t *testing.T, name string) (fnARN, codeKey string) {
 	}
 	w, err := zw.Create("marker.txt")
 	require.NoError(t, err)
-	w.Write([]byte(name))
+	w.Write([]byte(marker))
 	require.NoError(t, zw.Close())
-	path := filepath.Join(t.TempDir(), name+".zip")
+	path = filepath.Join(t.TempDir(), marker+".zip")
 	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
 	sum := sha256.Sum256(buf.Bytes())
-	fnARN, err = env.CreateFunction(context.Background(), name, path, "java17", nil, nil)
+	return path, "code/" + hex.EncodeToString(sum[:]) + ".zip"
+}
+
+// faultFunction deploys java-shaded.zip (a critical finding: one SNS
+// message) with a marker entry.
+func faultFunction(t *testing.T, name string) (fnARN, codeKey string) {
+	t.Helper()
+	path, codeKey := uniqueZip(t, "java-shaded.zip", name)
+	fnARN, err := env.CreateFunction(context.Background(), name, path, "java17", nil, nil)
 	require.NoError(t, err)
-	return fnARN, "code/" + hex.EncodeToString(sum[:]) + ".zip"
+	return fnARN, codeKey
 }
 
 // counts are the stack's counters a fault test compares before and after.

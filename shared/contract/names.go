@@ -91,4 +91,5 @@ const (
 	MetricCacheHit           = "CacheHit"
 	MetricScanDuration       = "ScanDuration"
 	MetricVulnerabilities    = "Vulnerabilities"
+	MetricCodeHashMismatch   = "CodeHashMismatch" // downloaded code that is not what Lambda reported
 )

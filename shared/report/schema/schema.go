@@ -67,6 +67,9 @@ const (
 	ErrTransient        ErrorName = "TransientError"
 	ErrCodeTooLarge     ErrorName = "CodeTooLarge"
 	ErrCodeUnavailable  ErrorName = "CodeUnavailable"
+	// The downloaded code's SHA-256 is not the CodeSha256 Lambda reported:
+	// never staged, scanned or cached under that hash.
+	ErrCodeHashMismatch ErrorName = "CodeHashMismatch"
 )
 
 // Severity levels, lowest to highest. Unknown sorts below Low: a record

@@ -53,6 +53,8 @@ type Fault struct {
 	Code   string        // Throttle: TooManyRequestsException, ThrottlingException, SlowDown, ProvisionedThroughputExceededException
 	Status int           // ServerError: 500 or 503
 	Delay  time.Duration // Slow
+	// Gate, for Slow: the request waits until it is closed (then Delay).
+	Gate <-chan struct{}
 }
 
 // Injected is a fault in place; it reports what it did.
@@ -315,6 +317,13 @@ func (s *Stack) serveFault(w http.ResponseWriter, r *http.Request, f *Injected, 
 		}
 		conn.Close()
 	case Slow:
+		if f.Gate != nil {
+			select {
+			case <-f.Gate:
+			case <-r.Context().Done():
+				return
+			}
+		}
 		select {
 		case <-time.After(f.Delay):
 		case <-r.Context().Done():

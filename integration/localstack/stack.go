@@ -259,6 +259,9 @@ func Start(ctx context.Context) (*Stack, error) {
 		case f.Kind == Slow && op == "Invoke":
 			// A hung step: the in-process handler starts late, under its timeout.
 			s.countServed(service, op)
+			if f.Gate != nil {
+				<-f.Gate
+			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), delayKey{}, f.Delay)))
 		default:
 			if f.Kind == Slow || f.Kind == ResetMidBody {

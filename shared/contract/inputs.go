@@ -55,6 +55,10 @@ type Stored struct {
 	ReportKey string `json:"reportKey"`
 	LatestKey string `json:"latestKey"`
 	Status    string `json:"status"`
+	// Superseded: a newer execution's outcome is already recorded; this
+	// attempt's report is stored, the cache item and latest.json are not
+	// moved and the function is not tagged.
+	Superseded bool `json:"superseded,omitempty"`
 }
 
 // Tagged is the tag state's output.

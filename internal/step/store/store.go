@@ -10,11 +10,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 
 	"github.com/lambdascan/lambdascan/shared/awsclient"
 	"github.com/lambdascan/lambdascan/shared/cache"
@@ -93,16 +96,9 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		return contract.Stored{}, &contract.InvalidEvent{Reason: "store: neither a scan summary nor an error"}
 	}
 	key, latest := contract.ReportKey(t, at), contract.LatestReportKey(t)
-	keys := []string{key, latest}
-	if head.Status == schema.StatusFailed {
-		// The attempt is recorded under its own key; latest.json keeps
-		// pointing at the last report that has findings to show.
-		keys = []string{key}
-	}
-	for _, k := range keys {
-		if err := awsclient.PutBytes(ctx, h.S3, h.Bucket, k, body); err != nil {
-			return contract.Stored{}, err
-		}
+	// Every attempt is recorded under its own key, whatever finished first.
+	if err := awsclient.PutBytes(ctx, h.S3, h.Bucket, key, body); err != nil {
+		return contract.Stored{}, err
 	}
 	// The version the scan used, not the one cache check saw: the mirror
 	// may have published in between.
@@ -113,12 +109,25 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		dbVersion = in.Cache.DBVersion
 	}
 	sev := head.Summary.BySeverity
-	if err := h.Cache.PutFunction(ctx, cache.FunctionItem{FunctionARN: t.FunctionARN, Code: code, DBVersion: dbVersion,
-		ScannedAt: at, Status: head.Status, ReportKey: key, MaxSeverity: head.Summary.MaxSeverity,
-		Findings: fmt.Sprintf("C%d-H%d-M%d-L%d", sev["critical"], sev["high"], sev["medium"], sev["low"])}); err != nil {
+	// Newest wins: an execution that started before the one the cache item
+	// records (it finished later: a slow scan, a retry) keeps its own report
+	// but moves neither the item nor latest.json, and the tag step leaves
+	// the function's tags to the newer outcome.
+	newest, err := h.Cache.PutFunction(ctx, cache.FunctionItem{FunctionARN: t.FunctionARN, Code: code, DBVersion: dbVersion,
+		ScannedAt: at, StartedAt: at, Status: head.Status, ReportKey: key, MaxSeverity: head.Summary.MaxSeverity,
+		Findings: fmt.Sprintf("C%d-H%d-M%d-L%d", sev["critical"], sev["high"], sev["medium"], sev["low"])})
+	if err != nil {
 		return contract.Stored{}, err
 	}
+	if !newest {
+		return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status, Superseded: true}, nil
+	}
 	if head.Status != schema.StatusFailed {
+		// latest.json keeps pointing at the last report that has findings
+		// to show: a failed attempt does not move it.
+		if err := h.putLatest(ctx, latest, body, at); err != nil {
+			return contract.Stored{}, err
+		}
 		if purls == nil {
 			purls = []string{}
 		}
@@ -127,6 +136,48 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		}
 	}
 	return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status}, nil
+}
+
+// startedAtMeta is latest.json's metadata naming the execution start of
+// the report it holds.
+const startedAtMeta = "started-at"
+
+// putLatest writes latest.json unless it holds a report of a newer
+// execution, with S3's conditional writes (If-None-Match on a new object,
+// If-Match on the ETag read): two executions storing at once cannot both
+// win, and the loser re-reads.
+func (h *Handler) putLatest(ctx context.Context, key string, body []byte, at time.Time) error {
+	for attempt := 0; attempt < 5; attempt++ {
+		in := &s3.PutObjectInput{Bucket: &h.Bucket, Key: &key, Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
+			ContentType: aws.String("application/json"), Metadata: map[string]string{startedAtMeta: at.Format(time.RFC3339Nano)}}
+		head, err := h.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &h.Bucket, Key: &key})
+		switch {
+		case err == nil:
+			if cur, perr := time.Parse(time.RFC3339Nano, head.Metadata[startedAtMeta]); perr == nil && cur.After(at) {
+				return nil // a newer execution's report is there
+			}
+			in.IfMatch = head.ETag
+		case awsclient.IsNotFound(err):
+			in.IfNoneMatch = aws.String("*")
+		default:
+			return awsclient.Classify("read "+key, err)
+		}
+		_, err = h.S3.PutObject(ctx, in)
+		if err == nil {
+			return nil
+		}
+		if !preconditionFailed(err) {
+			return awsclient.Classify("write "+key, err)
+		}
+	}
+	return &contract.TransientError{Op: "write " + key, Err: fmt.Errorf("changed under every conditional write")}
+}
+
+// preconditionFailed is S3's answer to a conditional write that lost
+// (412), or to two racing ones (409 ConditionalRequestConflict).
+func preconditionFailed(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && (api.ErrorCode() == "PreconditionFailed" || api.ErrorCode() == "ConditionalRequestConflict")
 }
 
 func (h *Handler) read(ctx context.Context, key string) ([]byte, error) {

@@ -333,7 +333,12 @@ func TestEventRuleAndSchedules(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	alarms := resources(scannerTmpl, "AWS::CloudWatch::Alarm")
-	assert.Len(t, alarms, 3*len(contract.Steps)+4, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; failed mirror run")
+	assert.Len(t, alarms, 3*len(contract.Steps)+5, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; failed mirror run; code hash mismatch")
+	var mismatch bool
+	for _, a := range alarms {
+		mismatch = mismatch || a["MetricName"] == contract.MetricCodeHashMismatch && a["Namespace"] == lambdascan.MetricsNamespace
+	}
+	assert.True(t, mismatch, "CodeHashMismatch alarms")
 	var mirrorFailed bool
 	for _, a := range alarms {
 		if a["MetricName"] == "Errors" && fmt.Sprint(a["Dimensions"]) != "" && a["Threshold"] == 0.0 && a["Period"] == 3600.0 {
@@ -346,7 +351,7 @@ func TestAlarms(t *testing.T) {
 	require.Len(t, configs, 1)
 	for _, c := range configs {
 		assert.Contains(t, fmt.Sprint(c["DestinationConfig"]), "OnFailure")
-		assert.Contains(t, fmt.Sprint(c["FunctionName"]), "Mirror")
+		assert.Contains(t, fmt.Sprint(c["FunctionName"]), "Fnmirror")
 	}
 	for id, a := range alarms {
 		assert.NotEmpty(t, a["AlarmActions"], id)
@@ -356,13 +361,18 @@ func TestAlarms(t *testing.T) {
 
 func TestMemberRole(t *testing.T) {
 	roles := resources(memberTmpl, "AWS::IAM::Role")
-	require.Len(t, roles, 1)
+	require.Len(t, roles, 2, "the read role and the forwarding rule's role")
+	read := 0
 	for _, r := range roles {
 		trust := fmt.Sprint(r["AssumeRolePolicyDocument"])
-		assert.Contains(t, trust, "sts:ExternalId")
+		if !strings.Contains(trust, "sts:ExternalId") {
+			continue
+		}
+		read++
 		assert.Contains(t, trust, "aws:PrincipalArn")
 		assert.Equal(t, "lambdascan-member", r["RoleName"])
 	}
+	assert.Equal(t, 1, read)
 	params := memberTmpl["Parameters"].(map[string]any)
 	assert.Contains(t, params, "ScannerAccountId")
 	assert.Contains(t, params, "ExternalId")

@@ -545,6 +545,9 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 			0.8*timeout, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, st.Name+": a run took more than 80% of the timeout")
 	}
 	alarm("DLQMessages", s.DLQ.MetricApproximateNumberOfMessagesVisible(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "events or mirror runs dead-lettered")
+	alarm("CodeHashMismatch", awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(MetricsNamespace),
+		MetricName: jsii.String(contract.MetricCodeHashMismatch), Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}),
+		0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "downloaded code did not match the CodeSha256 Lambda reported (tampering, or a bad download)")
 	alarm("MirrorFailed", s.Functions[contract.StepMirror].MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Hours(jsii.Number(1)), Statistic: jsii.String("Sum")}),
 		0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "a vulnerability-data mirror run failed (the index is going stale)")
 	alarm("FailedExecutions", s.StateMachine.MetricFailed(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "scan executions failed (redrive them)")

@@ -86,14 +86,7 @@ func TestOtherRegionFunction(t *testing.T) {
 func TestMemberAccountEvent(t *testing.T) {
 	ctx := context.Background()
 	const member = "210987654322"
-	m, err := env.InAccount(ctx, member)
-	require.NoError(t, err)
-	ic := iam.NewFromConfig(m.AWS.Config, func(o *iam.Options) { o.BaseEndpoint = aws.String(env.Stack.Endpoint) })
-	_, err = ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(localstack.FunctionRole),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
-	require.NoError(t, err)
-	_, err = m.AWS.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(localstack.CodeBucket)})
-	require.NoError(t, err, "the code bucket (global names) exists")
+	m := memberEnv(t, member)
 	fn, err := m.CreateFunction(ctx, "member-billing", pkg("python-requirements.zip"), "python3.12", nil, nil)
 	require.NoError(t, err)
 	require.NoError(t, m.ForwardToScanner(ctx, env))
@@ -119,4 +112,20 @@ func TestMemberAccountEvent(t *testing.T) {
 	tags, err := m.AWS.Lambda.ListTags(ctx, &lambdasvc.ListTagsInput{Resource: aws.String(fn)})
 	require.NoError(t, err)
 	assert.Equal(t, "complete", tags.Tags["LambdaScanStatus"], "tagged in the member account through the member role")
+}
+
+// memberEnv is a member account of the local stack with the role its
+// functions run as (the code bucket's name is global).
+func memberEnv(t *testing.T, account string) *localstack.Env {
+	t.Helper()
+	ctx := context.Background()
+	m, err := env.InAccount(ctx, account)
+	require.NoError(t, err)
+	ic := iam.NewFromConfig(m.AWS.Config, func(o *iam.Options) { o.BaseEndpoint = aws.String(env.Stack.Endpoint) })
+	_, err = ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(localstack.FunctionRole),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	require.NoError(t, err)
+	_, err = m.AWS.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(localstack.CodeBucket)})
+	require.NoError(t, err, "the code bucket (global names) exists")
+	return m
 }

@@ -21,7 +21,8 @@ type FaultKind int
 const (
 	// Throttle answers with the service's real throttling error (Code).
 	Throttle FaultKind = iota + 1
-	// ServerError answers Status (500 or 503) with the service's error body.
+	// ServerError answers Status (500 or 503; 403 and 404 too) with the
+	// service's error body.
 	ServerError
 	// ResetMidBody lets the emulator answer, sends the status, the headers
 	// (the full Content-Length) and half the body, then resets the connection.
@@ -285,6 +286,12 @@ func serverErrorCode(service string, status int) string {
 		return "InternalServerError"
 	case status == http.StatusInternalServerError:
 		return "InternalFailure"
+	case status == http.StatusForbidden:
+		return "AccessDenied"
+	case status == http.StatusNotFound && service == "s3":
+		return "NoSuchKey"
+	case status == http.StatusNotFound:
+		return "ResourceNotFoundException"
 	}
 	return "ServiceUnavailable"
 }

@@ -270,3 +270,38 @@ func TestFaultInvokeThrottled(t *testing.T) {
 	assertOnce(t, "fault-invoke", fn, o, d)
 	t.Logf("Invoke of %s throttled x2: tag invocations %d, task errors %v", tag, d.tag, taskErrors(t, exec))
 }
+
+// The presigned code location answers 403, then 404: each is named
+// (CodeLocationDenied) and Fetch is retried once with a fresh GetFunction;
+// a third refusal would fail the attempt with that name.
+func TestFaultPresignedDenied(t *testing.T) {
+	fn, codeKey := faultFunction(t, "fault-denied")
+	match := func(r *http.Request, _ []byte) bool {
+		return strings.HasSuffix(r.URL.Path, "/"+codeKey) && r.Header.Get("Authorization") == ""
+	}
+	f := env.Stack.Inject(localstack.Fault{Service: "s3", Operation: "GetObject", Times: 1, Kind: localstack.ServerError, Status: 403, Match: match})
+	before := snapshot()
+	o, exec := runFaulted(t, fn)
+	d := snapshot().since(before)
+	assert.Len(t, f.Hits(), 1)
+	assert.Equal(t, 2, d.fetch, "Fetch retried once by the ASL")
+	assert.Equal(t, 2, d.getFunction, "with a fresh presigned location")
+	assert.Equal(t, []string{"CodeLocationDenied"}, taskErrors(t, exec))
+	assertOnce(t, "fault-denied", fn, o, d)
+
+	// Refused on the retry too: the attempt fails with the name, recorded.
+	fn2, codeKey2 := faultFunction(t, "fault-denied-twice")
+	env.Stack.Inject(localstack.Fault{Service: "s3", Operation: "GetObject", Times: 2, Kind: localstack.ServerError, Status: 404,
+		Match: func(r *http.Request, _ []byte) bool {
+			return strings.HasSuffix(r.URL.Path, "/"+codeKey2) && r.Header.Get("Authorization") == ""
+		}})
+	ctx := context.Background()
+	exec2, err := env.Emit(ctx, "CreateFunction20150331", fn2, "")
+	require.NoError(t, err)
+	out, err := env.Wait(ctx, exec2, 3*time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, sfntypes.ExecutionStatusFailed, out.Status)
+	assert.Equal(t, "CodeLocationDenied", aws.ToString(out.Error))
+	onlyReport(t, "fault-denied-twice")
+	t.Logf("presigned GetObject 403 once: fetch invocations %d, GetFunction %d, task errors %v; 404 twice: %s", d.fetch, d.getFunction, taskErrors(t, exec), aws.ToString(out.Error))
+}

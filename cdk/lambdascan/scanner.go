@@ -275,7 +275,8 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 	pace := stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil)
 	tagKeys := map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": contract.TagKeys}}
 	perStep := map[string][]awsiam.PolicyStatement{
-		contract.StepValidate: nil,
+		// A bulk item's claims hold only from a running bulk execution.
+		contract.StepValidate: {stmt([]string{"states:DescribeExecution"}, []*string{arn("arn:", "$P", ":states:", "$R", ":", "$A", ":execution:"+contract.BulkStateMachine+"*")}, nil)},
 		// The pace's bucket item sits in the CMK-encrypted table: kmsUse too.
 		contract.StepSelfSkip: {stmt([]string{"lambda:ListTags"}, []*string{functions}, nil), pace, kmsUse},
 		contract.StepCacheCheck: {

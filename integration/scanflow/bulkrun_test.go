@@ -30,6 +30,7 @@ func TestBulkRunWritesResultsToS3(t *testing.T) {
 		_, err := south.CreateFunction(ctx, name, pkg("python-requirements.zip"), "python3.12", nil, nil)
 		require.NoError(t, err)
 	}
+	env.Stack.ResetControlPlane()
 	out, err := env.AWS.SFN.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(env.BulkStateMachineARN),
 		Name: aws.String("results-to-s3"), Input: aws.String(`{"regions":["` + region + `"]}`)})
 	require.NoError(t, err)
@@ -51,6 +52,9 @@ func TestBulkRunWritesResultsToS3(t *testing.T) {
 		}
 	}
 	require.Equal(t, sfntypes.ExecutionStatusSucceeded, d.Status, "%s %s", aws.ToString(d.Error), aws.ToString(d.Cause))
+	// The children come from a running bulk execution: their claims hold.
+	assert.Zero(t, env.Stack.LambdaCalls("GetFunctionConfiguration"), "the items' code identity is trusted")
+	assert.Zero(t, env.Stack.LambdaCalls("ListTags"), "the items are self-checked")
 	var o struct {
 		Summary struct {
 			Counts map[string]int `json:"counts"`

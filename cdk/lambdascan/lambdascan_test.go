@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/cdk/lambdascan"
+	"github.com/lambdascan/lambdascan/internal/step/iam"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
@@ -460,6 +461,47 @@ func TestScannerBusPolicy(t *testing.T) {
 			assert.Contains(t, accounts, "111111111111")
 			assert.Contains(t, accounts, "222222222222")
 			assert.Contains(t, accounts, "AWS::AccountId")
+		}
+	}
+}
+
+// Every action a step's code calls (internal/step/iam, kept beside the
+// handlers) is allowed to the step's role: moto enforces no IAM, so this
+// is where a missing permission shows before AWS refuses it.
+func TestStepRolesCoverTheirCalls(t *testing.T) {
+	roleStep := map[string]string{}
+	for id, r := range resources(scannerTmpl, "AWS::IAM::Role") {
+		name := fmt.Sprint(r["RoleName"])
+		for _, st := range contract.Steps {
+			if strings.Contains(name, "lambdascan-"+st.Name+"-role-") {
+				roleStep[id] = st.Name
+			}
+		}
+	}
+	granted := map[string]map[string]bool{}
+	for _, p := range resources(scannerTmpl, "AWS::IAM::Policy") {
+		for _, ref := range asSlice(p["Roles"]) {
+			st, ok := roleStep[fmt.Sprint(ref.(map[string]any)["Ref"])]
+			if !ok {
+				continue
+			}
+			if granted[st] == nil {
+				granted[st] = map[string]bool{}
+			}
+			for _, s := range asSlice(p["PolicyDocument"].(map[string]any)["Statement"]) {
+				for _, a := range asSlice(s.(map[string]any)["Action"]) {
+					granted[st][a.(string)] = true
+				}
+			}
+		}
+	}
+	require.Len(t, granted, len(contract.Steps), "one policy per step role")
+	for _, st := range contract.Steps {
+		want := append([]string(nil), iam.Actions[st.Name]...)
+		want = append(want, iam.CrossAccount[st.Name]...) // the template has a member role and its secret
+		require.NotNil(t, iam.Actions[st.Name], "%s: its calls are listed", st.Name)
+		for _, a := range want {
+			assert.True(t, granted[st.Name][a], "%s calls %s; its role lacks it", st.Name, a)
 		}
 	}
 }

@@ -298,7 +298,8 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			stmt([]string{"s3:PutObject"}, []*string{obj(contract.ResultsPrefix), obj(contract.LayersPrefix)}, nil), kmsUse,
 		},
 		contract.StepStore: {
-			stmt([]string{"s3:GetObject"}, []*string{obj(contract.ResultsPrefix)}, nil),
+			// reports/: HeadObject of latest.json before a conditional write.
+			stmt([]string{"s3:GetObject"}, []*string{obj(contract.ResultsPrefix), obj(contract.ReportsPrefix)}, nil),
 			stmt([]string{"s3:PutObject"}, []*string{obj(contract.ReportsPrefix)}, nil),
 			stmt([]string{"dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
 		},

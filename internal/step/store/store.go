@@ -143,32 +143,40 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 const startedAtMeta = "started-at"
 
 // putLatest writes latest.json unless it holds a report of a newer
-// execution, with S3's conditional writes (If-None-Match on a new object,
-// If-Match on the ETag read): two executions storing at once cannot both
-// win, and the loser re-reads.
+// execution, with S3's conditional writes: If-None-Match for a first
+// report, else If-Match on the ETag just read, so two executions storing at
+// once cannot both win, and the loser reads again. The first try needs no
+// read (a HeadObject of a missing key is 403, not 404, without
+// s3:ListBucket).
 func (h *Handler) putLatest(ctx context.Context, key string, body []byte, at time.Time) error {
+	var ifMatch *string
 	for attempt := 0; attempt < 5; attempt++ {
 		in := &s3.PutObjectInput{Bucket: &h.Bucket, Key: &key, Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
 			ContentType: aws.String("application/json"), Metadata: map[string]string{startedAtMeta: at.Format(time.RFC3339Nano)}}
-		head, err := h.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &h.Bucket, Key: &key})
-		switch {
-		case err == nil:
-			if cur, perr := time.Parse(time.RFC3339Nano, head.Metadata[startedAtMeta]); perr == nil && cur.After(at) {
-				return nil // a newer execution's report is there
-			}
-			in.IfMatch = head.ETag
-		case awsclient.IsNotFound(err):
+		if ifMatch == nil {
 			in.IfNoneMatch = aws.String("*")
-		default:
-			return awsclient.Classify("read "+key, err)
+		} else {
+			in.IfMatch = ifMatch
 		}
-		_, err = h.S3.PutObject(ctx, in)
+		_, err := h.S3.PutObject(ctx, in)
 		if err == nil {
 			return nil
 		}
 		if !preconditionFailed(err) {
 			return awsclient.Classify("write "+key, err)
 		}
+		head, err := h.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &h.Bucket, Key: &key})
+		if err != nil {
+			if awsclient.IsNotFound(err) {
+				ifMatch = nil // deleted in between
+				continue
+			}
+			return awsclient.Classify("read "+key, err)
+		}
+		if cur, perr := time.Parse(time.RFC3339Nano, head.Metadata[startedAtMeta]); perr == nil && cur.After(at) {
+			return nil // a newer execution's report is there
+		}
+		ifMatch = head.ETag
 	}
 	return &contract.TransientError{Op: "write " + key, Err: fmt.Errorf("changed under every conditional write")}
 }

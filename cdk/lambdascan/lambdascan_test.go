@@ -258,7 +258,7 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, tagging, "the tag step and the member role")
-	assert.Equal(t, 1, metrics)
+	assert.Equal(t, 2, metrics, "the metrics step and the mirror (index age)")
 	assert.Equal(t, 5, assume, "the steps that call Lambda on the scanned function, and bulk enumeration")
 	assert.Equal(t, 5, secrets)
 }
@@ -334,7 +334,16 @@ func TestEventRuleAndSchedules(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	alarms := resources(scannerTmpl, "AWS::CloudWatch::Alarm")
-	assert.Len(t, alarms, 3*len(contract.Steps)+5, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; failed mirror run; code hash mismatch")
+	assert.Len(t, alarms, 3*len(contract.Steps)+6, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; failed mirror run; code hash mismatch; index age")
+	var age bool
+	for _, a := range alarms {
+		if a["MetricName"] == contract.MetricIndexAgeHours {
+			age = true
+			assert.EqualValues(t, 36, a["Threshold"])
+			assert.Equal(t, "breaching", a["TreatMissingData"], "a mirror that stopped running alarms too")
+		}
+	}
+	assert.True(t, age, "the index age alarms above 36 h")
 	var mismatch bool
 	for _, a := range alarms {
 		mismatch = mismatch || a["MetricName"] == contract.MetricCodeHashMismatch && a["Namespace"] == lambdascan.MetricsNamespace

@@ -307,7 +307,9 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 		contract.StepMetrics: {stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
 			map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": MetricsNamespace}})},
 		contract.StepNotify: {stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse},
-		contract.StepMirror: {stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj(contract.VulnDBPrefix)}, nil), kmsUse},
+		contract.StepMirror: {stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj(contract.VulnDBPrefix)}, nil), kmsUse,
+			stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
+				map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": MetricsNamespace}})},
 		contract.StepBulkList: {
 			// ListFunctions, GetResources and ListAccounts have no resource-level permissions.
 			stmt([]string{"lambda:ListFunctions", "tag:GetResources", "organizations:ListAccounts"}, []*string{jsii.String("*")}, nil),
@@ -550,6 +552,16 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 	alarm("CodeHashMismatch", awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(MetricsNamespace),
 		MetricName: jsii.String(contract.MetricCodeHashMismatch), Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}),
 		0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "downloaded code did not match the CodeSha256 Lambda reported (tampering, or a bad download)")
+	// IndexAgeHours comes after every mirror run (daily); no data for a day
+	// is a mirror that did not run at all.
+	ageAlarm := awscloudwatch.NewAlarm(c, jsii.String("IndexAge"), &awscloudwatch.AlarmProps{
+		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(MetricsNamespace), MetricName: jsii.String(contract.MetricIndexAgeHours),
+			Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Days(jsii.Number(1))}),
+		Threshold: jsii.Number(36), EvaluationPeriods: jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_BREACHING,
+		AlarmDescription: jsii.String("the vulnerability index is older than 36 hours (or no mirror run reported for a day)"),
+	})
+	ageAlarm.AddAlarmAction(action)
 	alarm("MirrorFailed", s.Functions[contract.StepMirror].MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Hours(jsii.Number(1)), Statistic: jsii.String("Sum")}),
 		0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "a vulnerability-data mirror run failed (the index is going stale)")
 	alarm("FailedExecutions", s.StateMachine.MetricFailed(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "scan executions failed (redrive them)")

@@ -92,4 +92,5 @@ const (
 	MetricScanDuration       = "ScanDuration"
 	MetricVulnerabilities    = "Vulnerabilities"
 	MetricCodeHashMismatch   = "CodeHashMismatch" // downloaded code that is not what Lambda reported
+	MetricIndexAgeHours      = "IndexAgeHours"    // age of the current vulnerability index, after each mirror run
 )

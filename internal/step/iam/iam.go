@@ -26,7 +26,7 @@ var Actions = map[string][]string{
 	contract.StepTag:        append([]string{"lambda:TagResource"}, pace...),
 	contract.StepMetrics:    {"cloudwatch:PutMetricData"},
 	contract.StepNotify:     append([]string{"sns:Publish"}, kms...),
-	contract.StepMirror:     append([]string{"s3:GetObject", "s3:PutObject"}, kms...),
+	contract.StepMirror:     append([]string{"s3:GetObject", "s3:PutObject", "cloudwatch:PutMetricData"}, kms...),
 	contract.StepBulkList:   append([]string{"lambda:ListFunctions", "tag:GetResources", "organizations:ListAccounts", "s3:PutObject"}, pace...),
 	contract.StepBulkReport: append([]string{"s3:GetObject", "s3:PutObject", "dynamodb:BatchGetItem", "sns:Publish"}, kms...),
 }

@@ -10,6 +10,11 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/lambdascan/lambdascan/internal/step/metrics"
 	"github.com/lambdascan/lambdascan/shared/awsclient"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
@@ -19,18 +24,42 @@ import (
 
 // Handler builds and publishes the index.
 type Handler struct {
-	Config config.Config
-	VulnDB *vulndbstore.Store
-	Now    func() time.Time
+	Config     config.Config
+	VulnDB     *vulndbstore.Store
+	CloudWatch metrics.CloudWatchAPI
+	Now        func() time.Time
 }
 
 // New is the step's handler for the stack configured by cfg.
 func New(cfg config.Config, env awsclient.Env) *Handler {
-	return &Handler{Config: cfg, VulnDB: &vulndbstore.Store{S3: env.S3(), Bucket: cfg.Bucket, TmpDir: cfg.TmpDir}, Now: time.Now}
+	return &Handler{Config: cfg, VulnDB: &vulndbstore.Store{S3: env.S3(), Bucket: cfg.Bucket, TmpDir: cfg.TmpDir},
+		CloudWatch: metrics.Client(env), Now: time.Now}
 }
 
-// Handle builds the index from the configured source and publishes it.
-func (h *Handler) Handle(ctx context.Context, _ map[string]any) (contract.VulnDBPointerDoc, error) {
+// Handle builds the index from the configured source and publishes it, then
+// publishes the age of the current index (IndexAgeHours) — after a failed
+// run too: a failing mirror shows as an index growing older, which is
+// alarmed above 36 hours.
+func (h *Handler) Handle(ctx context.Context, in map[string]any) (contract.VulnDBPointerDoc, error) {
+	doc, err := h.build(ctx)
+	h.publishAge(ctx)
+	return doc, err
+}
+
+// publishAge is best effort: when it fails, the alarm sees missing data,
+// which it treats as breaching.
+func (h *Handler) publishAge(ctx context.Context) {
+	cur, err := h.VulnDB.Current(ctx)
+	if err != nil || cur.BuiltAt.IsZero() || h.CloudWatch == nil {
+		return
+	}
+	age := h.Now().Sub(cur.BuiltAt).Hours()
+	_, _ = h.CloudWatch.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(h.Config.MetricsNS), MetricData: []cwtypes.MetricDatum{
+		{MetricName: aws.String(contract.MetricIndexAgeHours), Value: aws.Float64(age), Unit: cwtypes.StandardUnitNone},
+	}})
+}
+
+func (h *Handler) build(ctx context.Context) (contract.VulnDBPointerDoc, error) {
 	dir, err := os.MkdirTemp(h.Config.TmpDir, "mirror-")
 	if err != nil {
 		return contract.VulnDBPointerDoc{}, err

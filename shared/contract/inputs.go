@@ -33,6 +33,7 @@ const (
 	OutcomeScanned  = "scanned"
 	OutcomeCacheHit = "cache-hit"
 	OutcomeFailed   = "failed"
+	OutcomeDeleted  = "deleted" // the function was deleted: recorded by store
 )
 
 // RecordInput is the input of store, tag, metrics and notify: what happened

@@ -45,6 +45,9 @@ func New(cfg config.Config, env awsclient.Env) *Handler {
 func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract.Stored, error) {
 	at := in.At(h.Now())
 	t := in.Target
+	if in.Outcome == contract.OutcomeDeleted {
+		return h.deleted(ctx, t, at)
+	}
 	code := contract.Code{}
 	if in.Fetched != nil {
 		code = in.Fetched.Code
@@ -136,6 +139,31 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		}
 	}
 	return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status}, nil
+}
+
+// deletionSchema names the record of a deleted function.
+const deletionSchema = "lambdascan.deletion/v1"
+
+// deleted records a function's deletion under its own key, and marks the
+// cache item (newest wins, like a scan) so no later bulk summary counts
+// the function's last scan as current. latest.json keeps the last scan:
+// what the function shipped until it was deleted.
+func (h *Handler) deleted(ctx context.Context, t contract.Target, at time.Time) (contract.Stored, error) {
+	key := contract.ReportKey(t, at)
+	body, err := json.MarshalIndent(map[string]any{"schema": deletionSchema, "functionArn": t.FunctionARN, "status": contract.OutcomeDeleted,
+		"deletedAt": at.Format(time.RFC3339Nano), "trigger": t.Trigger, "eventId": t.EventID}, "", "  ")
+	if err != nil {
+		return contract.Stored{}, err
+	}
+	if err := awsclient.PutBytes(ctx, h.S3, h.Bucket, key, body); err != nil {
+		return contract.Stored{}, err
+	}
+	newest, err := h.Cache.PutFunction(ctx, cache.FunctionItem{FunctionARN: t.FunctionARN, ScannedAt: at, StartedAt: at,
+		Status: contract.OutcomeDeleted, ReportKey: key})
+	if err != nil {
+		return contract.Stored{}, err
+	}
+	return contract.Stored{ReportKey: key, Status: contract.OutcomeDeleted, Superseded: !newest}, nil
 }
 
 // startedAtMeta is latest.json's metadata naming the execution start of

@@ -13,7 +13,7 @@ FUZZTIME ?= 30s
 FUZZMINIMIZE ?= 5s
 RUNS    ?= 5
 
-.PHONY: bulk-integration integration lambdas synth build check test vet unit race accuracy govulncheck bench bench-lambdas peer demo demo-cli fuzz hostile clean
+.PHONY: asl bulk-integration integration lambdas synth build check test vet unit race accuracy govulncheck bench bench-lambdas peer demo demo-cli fuzz hostile clean
 
 # lambdascan scans zips and directories; lambdascan-remote (run by it for
 # images and ARNs) carries the image and AWS code, kept out of zip scans.
@@ -39,7 +39,13 @@ synth: lambdas
 # suites and the CDK synthesis with the real bootstraps, the bulk run on its
 # own local stack, race on concurrent code and the accuracy check.
 check: vet unit
-test: check integration bulk-integration race accuracy
+test: check asl integration bulk-integration race accuracy
+
+# The ASL files against the Amazon States Language schema (Distributed Map
+# fields included): asl-validator from npm, run by the Node.js CDK needs anyway.
+ASL_VALIDATOR ?= asl-validator@4.0.0
+asl:
+	npx --yes $(ASL_VALIDATOR) $(foreach f,$(wildcard statemachine/*.asl.json),--json-path $(f))
 
 vet:
 	$(GO) vet ./...

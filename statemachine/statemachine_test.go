@@ -67,7 +67,7 @@ func TestScanDefinition(t *testing.T) {
 				retried[e] = true
 			}
 		}
-		for _, e := range []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException", "TransientError"} {
+		for _, e := range []string{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException", "Sandbox.Timedout", "TransientError"} {
 			assert.True(t, retried[e], "%s does not retry %s", name, e)
 		}
 		caught := false
@@ -126,4 +126,37 @@ func TestBulkMapPassesEveryItemField(t *testing.T) {
 	for f := range fields {
 		assert.Equal(t, "$."+f, input[f+".$"], "item field %q reaches the child", f)
 	}
+}
+
+// The Distributed Map reads its items from S3 and writes its children's
+// results to S3: no payload carries either (10,000 child outputs would be
+// megabytes against the 256 KiB state limit).
+func TestBulkMapUsesS3BothWays(t *testing.T) {
+	var def struct {
+		States map[string]struct {
+			Type       string `json:"Type"`
+			ItemReader struct {
+				Resource string `json:"Resource"`
+			} `json:"ItemReader"`
+			ResultWriter struct {
+				Resource   string            `json:"Resource"`
+				Parameters map[string]string `json:"Parameters"`
+			} `json:"ResultWriter"`
+			ResultPath *string `json:"ResultPath"`
+		} `json:"States"`
+	}
+	require.NoError(t, json.Unmarshal(Bulk, &def))
+	maps := 0
+	for name, s := range def.States {
+		if s.Type != "Map" {
+			continue
+		}
+		maps++
+		assert.Equal(t, "arn:aws:states:::s3:getObject", s.ItemReader.Resource, name)
+		assert.Equal(t, "arn:aws:states:::s3:putObject", s.ResultWriter.Resource, name)
+		assert.Equal(t, "${ResultsBucketName}", s.ResultWriter.Parameters["Bucket"], name)
+		assert.Equal(t, "bulk/results", s.ResultWriter.Parameters["Prefix"], name)
+		assert.Nil(t, s.ResultPath, "%s: the writer's details are not kept either", name)
+	}
+	assert.Equal(t, 1, maps)
 }

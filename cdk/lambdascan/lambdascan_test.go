@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/cdk/lambdascan"
+	"github.com/lambdascan/lambdascan/internal/step/iam"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/statemachine"
@@ -28,6 +29,7 @@ import (
 // One synthesis serves every test: it takes seconds (jsii starts Node).
 var (
 	scannerTmpl  map[string]any
+	listedTmpl   map[string]any // members listed by account instead of the organization
 	memberTmpl   map[string]any
 	nagErrors    []string
 	canaryErrors int
@@ -85,10 +87,13 @@ func TestMain(m *testing.M) {
 		p.ExternalIDSecret = "lambdascan/external-id"
 		p.NVDAPIKeySecret = "lambdascan/nvd-api-key"
 		p.CreateTrail = true
+		p.MemberOrganizationID = "o-a1b2c3d4e5"
 		scanner, _ := lambdascan.NewScannerStack(app, "LambdaScan", p, nil)
+		p.MemberOrganizationID, p.MemberAccounts = "", []string{"111111111111", "222222222222"}
+		listed, _ := lambdascan.NewScannerStack(app, "LambdaScanListed", p, nil)
 		member := lambdascan.NewMemberStack(app, "LambdaScanMember", "lambdascan-member", nil)
 		awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{}), nil)
-		for name, st := range map[string]awscdk.Stack{"scanner": scanner, "member": member} {
+		for name, st := range map[string]awscdk.Stack{"scanner": scanner, "member": member, "listed": listed} {
 			tmpl := assertions.Template_FromStack(st, nil)
 			raw, _ := json.Marshal(tmpl.ToJSON())
 			templates[name] = string(raw)
@@ -104,6 +109,7 @@ func TestMain(m *testing.M) {
 		canaryErrors = len(*assertions.Annotations_FromStack(cs).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))))
 		json.Unmarshal([]byte(templates["scanner"]), &scannerTmpl)
 		json.Unmarshal([]byte(templates["member"]), &memberTmpl)
+		json.Unmarshal([]byte(templates["listed"]), &listedTmpl)
 		return m.Run()
 	}()
 	os.RemoveAll(out)
@@ -273,7 +279,7 @@ func TestLeastPrivilege(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 2, tagging, "the tag step and the member role")
-	assert.Equal(t, 2, metrics, "the metrics step and the mirror (FeedFailure)")
+	assert.Equal(t, 2, metrics, "the metrics step and the mirror (FeedFailure, index age)")
 	assert.Equal(t, 2, findingsStore, "Query and BatchWriteItem, in the store step's policy")
 	assert.Equal(t, 1, putEvents, "the store step")
 	assert.Equal(t, 5, assume, "the steps that call Lambda on the scanned function, and bulk enumeration")
@@ -312,7 +318,8 @@ func TestStateMachineSubstitutions(t *testing.T) {
 		for k, v := range subs {
 			if ref, ok := v.(map[string]any)["Ref"]; ok {
 				_, isMachine := machines[ref.(string)]
-				assert.True(t, isMachine, "%s points at %v", k, ref)
+				_, isBucket := resources(scannerTmpl, "AWS::S3::Bucket")[ref.(string)]
+				assert.True(t, isMachine || k == "ResultsBucketName" && isBucket, "%s points at %v", k, ref)
 				continue
 			}
 			getAtt := v.(map[string]any)["Fn::GetAtt"].([]any)
@@ -350,7 +357,35 @@ func TestEventRuleAndSchedules(t *testing.T) {
 
 func TestAlarms(t *testing.T) {
 	alarms := resources(scannerTmpl, "AWS::CloudWatch::Alarm")
-	assert.Len(t, alarms, 3*len(contract.Steps)+3+3, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; a failed refresh of each of the 3 feeds")
+	assert.Len(t, alarms, 3*len(contract.Steps)+6+3, "errors, throttles, duration per Lambda; DLQ; failed scan and bulk executions; failed mirror run; code hash mismatch; index age; a failed refresh of each of the 3 feeds")
+	var age bool
+	for _, a := range alarms {
+		if a["MetricName"] == contract.MetricIndexAgeHours {
+			age = true
+			assert.EqualValues(t, 36, a["Threshold"])
+			assert.Equal(t, "breaching", a["TreatMissingData"], "a mirror that stopped running alarms too")
+		}
+	}
+	assert.True(t, age, "the index age alarms above 36 h")
+	var mismatch bool
+	for _, a := range alarms {
+		mismatch = mismatch || a["MetricName"] == contract.MetricCodeHashMismatch && a["Namespace"] == lambdascan.MetricsNamespace
+	}
+	assert.True(t, mismatch, "CodeHashMismatch alarms")
+	var mirrorFailed bool
+	for _, a := range alarms {
+		if a["MetricName"] == "Errors" && fmt.Sprint(a["Dimensions"]) != "" && a["Threshold"] == 0.0 && a["Period"] == 3600.0 {
+			mirrorFailed = true
+		}
+	}
+	assert.True(t, mirrorFailed, "any failed mirror run alarms")
+	// The daily mirror is invoked asynchronously: its failures go to the DLQ.
+	configs := resources(scannerTmpl, "AWS::Lambda::EventInvokeConfig")
+	require.Len(t, configs, 1)
+	for _, c := range configs {
+		assert.Contains(t, fmt.Sprint(c["DestinationConfig"]), "OnFailure")
+		assert.Contains(t, fmt.Sprint(c["FunctionName"]), "Fnmirror")
+	}
 	for id, a := range alarms {
 		assert.NotEmpty(t, a["AlarmActions"], id)
 	}
@@ -359,17 +394,162 @@ func TestAlarms(t *testing.T) {
 
 func TestMemberRole(t *testing.T) {
 	roles := resources(memberTmpl, "AWS::IAM::Role")
-	require.Len(t, roles, 1)
+	require.Len(t, roles, 2, "the read role and the forwarding rule's role")
+	read := 0
 	for _, r := range roles {
 		trust := fmt.Sprint(r["AssumeRolePolicyDocument"])
-		assert.Contains(t, trust, "sts:ExternalId")
+		if !strings.Contains(trust, "sts:ExternalId") {
+			continue
+		}
+		read++
 		assert.Contains(t, trust, "aws:PrincipalArn")
 		assert.Equal(t, "lambdascan-member", r["RoleName"])
 	}
+	assert.Equal(t, 1, read)
 	params := memberTmpl["Parameters"].(map[string]any)
 	assert.Contains(t, params, "ScannerAccountId")
 	assert.Contains(t, params, "ExternalId")
 	assert.Empty(t, resources(memberTmpl, "AWS::Lambda::Function"), "a plain template: no assets")
+}
+
+// The member stack forwards the scanner's events to the scanner's bus
+// through a role of its own; the read role is created only where CreateRole.
+func TestMemberForwarding(t *testing.T) {
+	rules := resources(memberTmpl, "AWS::Events::Rule")
+	require.Len(t, rules, 1)
+	var scannerRule map[string]any
+	for _, r := range resources(scannerTmpl, "AWS::Events::Rule") {
+		if r["EventPattern"] != nil {
+			scannerRule = r
+		}
+	}
+	for _, r := range rules {
+		assert.Equal(t, lambdascan.ForwardRuleName, r["Name"])
+		assert.Equal(t, scannerRule["EventPattern"], r["EventPattern"], "the scanner's pattern")
+		targets := asSlice(r["Targets"])
+		require.Len(t, targets, 1)
+		target := targets[0].(map[string]any)
+		arn := fmt.Sprint(target["Arn"])
+		assert.Contains(t, arn, ":events:")
+		assert.Contains(t, arn, "ScannerAccountId")
+		assert.Contains(t, arn, ":event-bus/default")
+		assert.Contains(t, arn, "ScannerInThisRegion", "the scanner's region, or this one")
+		require.NotNil(t, target["RoleArn"], "a cross-account bus target needs its own role")
+	}
+	var forwardRole, readRole int
+	for id, r := range resources(memberTmpl, "AWS::IAM::Role") {
+		trust := fmt.Sprint(r["AssumeRolePolicyDocument"])
+		switch {
+		case strings.Contains(trust, "events.amazonaws.com"):
+			forwardRole++
+		case strings.Contains(trust, "sts:ExternalId"):
+			readRole++
+			res := memberTmpl["Resources"].(map[string]any)[id].(map[string]any)
+			assert.Equal(t, "WithRole", res["Condition"], "the global role exists in one region only")
+		}
+	}
+	assert.Equal(t, 1, forwardRole)
+	assert.Equal(t, 1, readRole)
+	var putEvents bool
+	for id, p := range resources(memberTmpl, "AWS::IAM::Policy") {
+		doc := fmt.Sprint(p["PolicyDocument"])
+		if strings.Contains(doc, "events:PutEvents") {
+			putEvents = true
+			assert.Contains(t, doc, ":event-bus/default")
+		} else {
+			res := memberTmpl["Resources"].(map[string]any)[id].(map[string]any)
+			assert.Equal(t, "WithRole", res["Condition"], "%s belongs to the read role", id)
+		}
+	}
+	assert.True(t, putEvents)
+	params := memberTmpl["Parameters"].(map[string]any)
+	assert.Contains(t, params, "ScannerRegion")
+	assert.Contains(t, params, "CreateRole")
+}
+
+// The scanner's default bus admits the organization, or the listed accounts
+// (and then its rule takes events from those accounts and its own only).
+func TestScannerBusPolicy(t *testing.T) {
+	policies := resources(scannerTmpl, "AWS::Events::EventBusPolicy")
+	require.Len(t, policies, 1)
+	for _, p := range policies {
+		st := fmt.Sprint(p["Statement"])
+		assert.Contains(t, st, "events:PutEvents")
+		assert.Contains(t, st, "aws:PrincipalOrgID:o-a1b2c3d4e5")
+		assert.Contains(t, st, "Principal:*")
+		assert.Equal(t, "default", p["EventBusName"])
+	}
+	policies = resources(listedTmpl, "AWS::Events::EventBusPolicy")
+	require.Len(t, policies, 1)
+	for _, p := range policies {
+		st := fmt.Sprint(p["Statement"])
+		assert.Contains(t, st, ":iam::111111111111:root")
+		assert.Contains(t, st, ":iam::222222222222:root")
+		assert.NotContains(t, st, "PrincipalOrgID")
+	}
+	for _, r := range resources(listedTmpl, "AWS::Events::Rule") {
+		if pat, ok := r["EventPattern"].(map[string]any); ok {
+			accounts := fmt.Sprint(pat["account"])
+			assert.Contains(t, accounts, "111111111111")
+			assert.Contains(t, accounts, "222222222222")
+			assert.Contains(t, accounts, "AWS::AccountId")
+		}
+	}
+}
+
+// Every action a step's code calls (internal/step/iam, kept beside the
+// handlers) is allowed to the step's role: moto enforces no IAM, so this
+// is where a missing permission shows before AWS refuses it.
+func TestStepRolesCoverTheirCalls(t *testing.T) {
+	roleStep := map[string]string{}
+	for id, r := range resources(scannerTmpl, "AWS::IAM::Role") {
+		name := fmt.Sprint(r["RoleName"])
+		for _, st := range contract.Steps {
+			if strings.Contains(name, "lambdascan-"+st.Name+"-role-") {
+				roleStep[id] = st.Name
+			}
+		}
+	}
+	granted := map[string]map[string]bool{}
+	for _, p := range resources(scannerTmpl, "AWS::IAM::Policy") {
+		for _, ref := range asSlice(p["Roles"]) {
+			st, ok := roleStep[fmt.Sprint(ref.(map[string]any)["Ref"])]
+			if !ok {
+				continue
+			}
+			if granted[st] == nil {
+				granted[st] = map[string]bool{}
+			}
+			for _, s := range asSlice(p["PolicyDocument"].(map[string]any)["Statement"]) {
+				for _, a := range asSlice(s.(map[string]any)["Action"]) {
+					granted[st][a.(string)] = true
+				}
+			}
+		}
+	}
+	require.Len(t, granted, len(contract.Steps), "one policy per step role")
+	for _, st := range contract.Steps {
+		want := append([]string(nil), iam.Actions[st.Name]...)
+		want = append(want, iam.CrossAccount[st.Name]...) // the template has a member role and its secret
+		require.NotNil(t, iam.Actions[st.Name], "%s: its calls are listed", st.Name)
+		for _, a := range want {
+			assert.True(t, granted[st.Name][a], "%s calls %s; its role lacks it", st.Name, a)
+		}
+	}
+}
+
+// Every step role that reads or writes the CMK-encrypted table may use the key.
+func TestTableUsersMayUseTheKey(t *testing.T) {
+	for id, p := range resources(scannerTmpl, "AWS::IAM::Policy") {
+		if !strings.HasPrefix(id, "ScannerPolicy") {
+			continue
+		}
+		doc := fmt.Sprint(p["PolicyDocument"])
+		if strings.Contains(doc, "dynamodb:") {
+			assert.Contains(t, doc, "kms:Decrypt", id)
+			assert.Contains(t, doc, "kms:GenerateDataKey", id)
+		}
+	}
 }
 
 func TestPropsValidation(t *testing.T) {
@@ -380,6 +560,11 @@ func TestPropsValidation(t *testing.T) {
 		"log level": func(p *lambdascan.Props) { p.LogLevel = "DEBUG" },
 		"secret":    func(p *lambdascan.Props) { p.ExternalIDSecret = "x" },
 		"schedule":  func(p *lambdascan.Props) { p.BulkScanSchedule = "every day" },
+		"org id":    func(p *lambdascan.Props) { p.MemberOrganizationID = "org-1" },
+		"account":   func(p *lambdascan.Props) { p.MemberAccounts = []string{"12345"} },
+		"both": func(p *lambdascan.Props) {
+			p.MemberOrganizationID, p.MemberAccounts = "o-a1b2c3d4e5", []string{"111111111111"}
+		},
 	} {
 		p := lambdascan.Defaults()
 		mutate(&p)

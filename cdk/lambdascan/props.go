@@ -43,6 +43,8 @@ type Props struct {
 	Feeds                   []string
 	NVDAPIKeySecret         string
 	NVDURL, KEVURL, EPSSURL string
+	MemberOrganizationID    string   // members whose forwarded events the bus admits: the organization (aws:PrincipalOrgID) ...
+	MemberAccounts          []string // ... or these accounts (then the scan rule takes only them and this account)
 }
 
 // Defaults are the documented defaults. The scanner's memory was measured:
@@ -107,7 +109,7 @@ func FromContext(scope constructs.Construct) (Props, error) {
 	for k, dst := range map[string]*string{"BulkScanSchedule": &p.BulkScanSchedule, "NotifySeverity": &p.NotifySeverity,
 		"CrossAccountRoleName": &p.CrossAccountRoleName, "ExternalIdSecret": &p.ExternalIDSecret, "VulnDbSourceUrl": &p.VulnDBSourceURL,
 		"LogLevel": &p.LogLevel, "AssetsDir": &p.AssetsDir, "NvdApiKeySecret": &p.NVDAPIKeySecret,
-		"NvdUrl": &p.NVDURL, "KevUrl": &p.KEVURL, "EpssUrl": &p.EPSSURL} {
+		"NvdUrl": &p.NVDURL, "KevUrl": &p.KEVURL, "EpssUrl": &p.EPSSURL, "MemberOrganizationId": &p.MemberOrganizationID} {
 		if s, ok := str(k); ok {
 			*dst = s
 		}
@@ -123,6 +125,9 @@ func FromContext(scope constructs.Construct) (Props, error) {
 	}
 	if s, ok := str("Regions"); ok && s != "" {
 		p.Regions = strings.Split(s, ",")
+	}
+	if s, ok := str("MemberAccounts"); ok && s != "" {
+		p.MemberAccounts = strings.Split(s, ",")
 	}
 	return p, p.Validate()
 }
@@ -159,9 +164,23 @@ func (p Props) Validate() error {
 		return fmt.Errorf("BulkScanSchedule %q: rate(...) or cron(...)", p.BulkScanSchedule)
 	case len(p.Ecosystems) == 0:
 		return fmt.Errorf("Ecosystems: at least one")
+	case p.MemberOrganizationID != "" && !orgID.MatchString(p.MemberOrganizationID):
+		return fmt.Errorf("MemberOrganizationId %q: o- and 10 to 32 lowercase letters or digits", p.MemberOrganizationID)
+	case p.MemberOrganizationID != "" && len(p.MemberAccounts) > 0:
+		return fmt.Errorf("MemberOrganizationId or MemberAccounts, not both")
+	}
+	for _, a := range p.MemberAccounts {
+		if !accountID.MatchString(a) {
+			return fmt.Errorf("MemberAccounts: %q is not a 12-digit account", a)
+		}
 	}
 	return nil
 }
+
+var (
+	orgID     = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	accountID = regexp.MustCompile(`^[0-9]{12}$`)
+)
 
 var scheduleExpr = regexp.MustCompile(`^(rate|cron)\(.+\)$`)
 

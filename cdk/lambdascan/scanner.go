@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -26,7 +27,6 @@ import (
 
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
-	"github.com/lambdascan/lambdascan/shared/events"
 	"github.com/lambdascan/lambdascan/shared/findings"
 	"github.com/lambdascan/lambdascan/statemachine"
 )
@@ -309,8 +309,10 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 	pace := stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil)
 	tagKeys := map[string]interface{}{"ForAllValues:StringEquals": map[string]interface{}{"aws:TagKeys": contract.TagKeys}}
 	perStep := map[string][]awsiam.PolicyStatement{
-		contract.StepValidate: nil,
-		contract.StepSelfSkip: {stmt([]string{"lambda:ListTags"}, []*string{functions}, nil), pace},
+		// A bulk item's claims hold only from a running bulk execution.
+		contract.StepValidate: {stmt([]string{"states:DescribeExecution"}, []*string{arn("arn:", "$P", ":states:", "$R", ":", "$A", ":execution:"+contract.BulkStateMachine+"*")}, nil)},
+		// The pace's bucket item sits in the CMK-encrypted table: kmsUse too.
+		contract.StepSelfSkip: {stmt([]string{"lambda:ListTags"}, []*string{functions}, nil), pace, kmsUse},
 		contract.StepCacheCheck: {
 			stmt([]string{"lambda:GetFunctionConfiguration"}, []*string{functions}, nil),
 			stmt([]string{"dynamodb:GetItem", "dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil),
@@ -330,7 +332,8 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			stmt([]string{"s3:PutObject"}, []*string{obj(contract.ResultsPrefix), obj(contract.LayersPrefix)}, nil), kmsUse,
 		},
 		contract.StepStore: {
-			stmt([]string{"s3:GetObject"}, []*string{obj(contract.ResultsPrefix)}, nil),
+			// reports/: HeadObject of latest.json before a conditional write.
+			stmt([]string{"s3:GetObject"}, []*string{obj(contract.ResultsPrefix), obj(contract.ReportsPrefix)}, nil),
 			stmt([]string{"s3:PutObject"}, []*string{obj(contract.ReportsPrefix)}, nil),
 			stmt([]string{"dynamodb:PutItem"}, []*string{s.Table.TableArn()}, nil), kmsUse,
 			// The findings store: read the version's items, write the diff.
@@ -338,12 +341,12 @@ func (s *Scanner) addFunctions(c constructs.Construct, p Props, account, region,
 			// Finding New / Finding Resolved / Scan Completed (package eventbus).
 			stmt([]string{"events:PutEvents"}, []*string{arn("arn:", "$P", ":events:", "$R", ":", "$A", ":event-bus/default")}, nil),
 		},
-		contract.StepTag: {stmt([]string{"lambda:TagResource"}, []*string{functions}, tagKeys), pace},
+		contract.StepTag: {stmt([]string{"lambda:TagResource"}, []*string{functions}, tagKeys), pace, kmsUse},
 		contract.StepMetrics: {stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
 			map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": MetricsNamespace}})},
 		contract.StepNotify: {stmt([]string{"sns:Publish"}, []*string{s.Topic.TopicArn()}, nil), kmsUse},
 		contract.StepMirror: {stmt([]string{"s3:GetObject", "s3:PutObject"}, []*string{obj(contract.VulnDBPrefix)}, nil), kmsUse,
-			// FeedFailure, per feed.
+			// FeedFailure per feed, and IndexAgeHours.
 			stmt([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")},
 				map[string]interface{}{"StringEquals": map[string]interface{}{"cloudwatch:namespace": MetricsNamespace}})},
 		contract.StepBulkList: {
@@ -471,19 +474,13 @@ func (s *Scanner) addStateMachine(c constructs.Construct, p Props) {
 		Logs: &awsstepfunctions.LogOptions{Destination: logs, Level: awsstepfunctions.LogLevel(p.LogLevel),
 			IncludeExecutionData: jsii.Bool(false)}, // execution data would copy targets into logs
 	})
-	// CloudTrail events for Lambda API calls that change code or configuration.
+	// CloudTrail events for Lambda API calls that change code or configuration,
+	// this account's and those its members forward (addMemberBusPolicy).
 	rule := awsevents.NewRule(c, jsii.String("LambdaChanges"), &awsevents.RuleProps{
-		Description: jsii.String("Scan Lambda functions whose code, layers or runtime changed"),
-		EventPattern: &awsevents.EventPattern{
-			Source:     jsii.Strings("aws.lambda"),
-			DetailType: jsii.Strings("AWS API Call via CloudTrail"),
-			Detail: &map[string]interface{}{
-				"eventSource": []string{"lambda.amazonaws.com"},
-				"eventName":   events.ScanEventNames(),
-				"errorCode":   []map[string]bool{{"exists": false}},
-			},
-		},
+		Description:  jsii.String("Scan Lambda functions whose code, layers or runtime changed"),
+		EventPattern: scanEventPattern(ruleAccounts(c, p)),
 	})
+	s.addMemberBusPolicy(c, p)
 	rule.AddTarget(awseventstargets.NewSfnStateMachine(s.StateMachine, &awseventstargets.SfnStateMachineProps{
 		DeadLetterQueue: s.DLQ, RetryAttempts: jsii.Number(8), MaxEventAge: awscdk.Duration_Hours(jsii.Number(24)),
 	}))
@@ -497,7 +494,8 @@ func (s *Scanner) addBulk(c constructs.Construct, p Props) {
 	if err != nil {
 		panic(err) // the embedded ASL is checked by statemachine's tests
 	}
-	subs, invokeArns := s.substitutions(def, map[string]*string{contract.ScanStateMachinePlaceholder: s.StateMachine.StateMachineArn()})
+	subs, invokeArns := s.substitutions(def, map[string]*string{contract.ScanStateMachinePlaceholder: s.StateMachine.StateMachineArn(),
+		contract.ResultsBucketPlaceholder: s.Bucket.BucketName()})
 	execArn := func(machine string) *string {
 		return awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), stack.Partition(), jsii.String(":states:"), stack.Region(),
 			jsii.String(":"), stack.Account(), jsii.String(":execution:" + machine)})
@@ -516,7 +514,10 @@ func (s *Scanner) addBulk(c constructs.Construct, p Props) {
 		jsii.String("arn:"), stack.Partition(), jsii.String(":events:"), stack.Region(), jsii.String(":"), stack.Account(),
 		jsii.String(":rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")})}, nil))
 	role.AddToPolicy(stmt([]string{"s3:GetObject"}, []*string{awscdk.Fn_Join(jsii.String(""), &[]*string{s.Bucket.BucketArn(), jsii.String("/bulk/*")})}, nil))
-	role.AddToPolicy(stmt([]string{"kms:Decrypt"}, []*string{s.Key.KeyArn()}, nil))
+	// The Map's ResultWriter: child results under bulk/results/<map run>/ (multipart for large batches).
+	role.AddToPolicy(stmt([]string{"s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload"},
+		[]*string{awscdk.Fn_Join(jsii.String(""), &[]*string{s.Bucket.BucketArn(), jsii.String("/" + contract.BulkResultsPrefix + "*")})}, nil))
+	role.AddToPolicy(stmt([]string{"kms:Decrypt", "kms:GenerateDataKey"}, []*string{s.Key.KeyArn()}, nil))
 	logs := logGroup(c, "BulkStateMachineLogs", s.Key, p)
 	s.Bulk = awsstepfunctions.NewStateMachine(c, jsii.String("Bulk"), &awsstepfunctions.StateMachineProps{
 		StateMachineName:        jsii.String(contract.BulkStateMachine),
@@ -555,6 +556,13 @@ func withMaxConcurrency(def []byte, n float64) ([]byte, error) {
 
 func (s *Scanner) addTriggers(c constructs.Construct, p Props) {
 	mirror := s.Functions[contract.StepMirror]
+	// The daily run is an asynchronous invoke: a run that fails after
+	// Lambda's retries lands in the DLQ, whose alarm fires (MirrorFailed
+	// fires on the first failed attempt).
+	mirror.ConfigureAsyncInvoke(&awslambda.EventInvokeConfigOptions{
+		OnFailure: awslambdadestinations.NewSqsDestination(s.DLQ), RetryAttempts: jsii.Number(2),
+		MaxEventAge: awscdk.Duration_Hours(jsii.Number(6)),
+	})
 	awsevents.NewRule(c, jsii.String("DailyMirror"), &awsevents.RuleProps{
 		Description: jsii.String("Refresh the OSV mirror daily"),
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Days(jsii.Number(1))),
@@ -589,6 +597,21 @@ func (s *Scanner) addAlarmsAndDashboard(c constructs.Construct, p Props) {
 			0.8*timeout, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, st.Name+": a run took more than 80% of the timeout")
 	}
 	alarm("DLQMessages", s.DLQ.MetricApproximateNumberOfMessagesVisible(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "events or mirror runs dead-lettered")
+	alarm("CodeHashMismatch", awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(MetricsNamespace),
+		MetricName: jsii.String(contract.MetricCodeHashMismatch), Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5))}),
+		0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "downloaded code did not match the CodeSha256 Lambda reported (tampering, or a bad download)")
+	// IndexAgeHours comes after every mirror run (daily); no data for a day
+	// is a mirror that did not run at all.
+	ageAlarm := awscloudwatch.NewAlarm(c, jsii.String("IndexAge"), &awscloudwatch.AlarmProps{
+		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(MetricsNamespace), MetricName: jsii.String(contract.MetricIndexAgeHours),
+			Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Days(jsii.Number(1))}),
+		Threshold: jsii.Number(36), EvaluationPeriods: jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, TreatMissingData: awscloudwatch.TreatMissingData_BREACHING,
+		AlarmDescription: jsii.String("the vulnerability index is older than 36 hours (or no mirror run reported for a day)"),
+	})
+	ageAlarm.AddAlarmAction(action)
+	alarm("MirrorFailed", s.Functions[contract.StepMirror].MetricErrors(&awscloudwatch.MetricOptions{Period: awscdk.Duration_Hours(jsii.Number(1)), Statistic: jsii.String("Sum")}),
+		0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "a vulnerability-data mirror run failed (the index is going stale)")
 	alarm("FailedExecutions", s.StateMachine.MetricFailed(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "scan executions failed (redrive them)")
 	alarm("FailedBulkRuns", s.Bulk.MetricFailed(five), 0, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "bulk runs failed (lambdascan replay)")
 

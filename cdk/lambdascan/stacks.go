@@ -18,10 +18,14 @@ func NewScannerStack(scope constructs.Construct, id string, p Props, env *awscdk
 }
 
 // NewMemberStack is the member-account stack (also a plain template for
-// StackSets): parameters, not context, carry the scanner account and ExternalId.
+// StackSets): parameters, not context, carry the scanner account and
+// ExternalId. Each region gets an instance: its rule forwards that region's
+// Lambda events to the scanner's bus (ScannerRegion, default the instance's
+// own region); the read role is global, so only the instance with
+// CreateRole=true (one region per account) creates it.
 func NewMemberStack(scope constructs.Construct, id, roleName string, env *awscdk.Environment) awscdk.Stack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
-		Env: env, Description: jsii.String("lambdascan member account: the scanner's read-only role"),
+		Env: env, Description: jsii.String("lambdascan member account: the scanner's read-only role and the forwarding of Lambda events"),
 		Synthesizer: awscdk.NewCliCredentialsStackSynthesizer(nil), // no bootstrap needed: usable as a StackSet template
 	})
 	scanner := awscdk.NewCfnParameter(stack, jsii.String("ScannerAccountId"), &awscdk.CfnParameterProps{
@@ -30,7 +34,28 @@ func NewMemberStack(scope constructs.Construct, id, roleName string, env *awscdk
 	ext := awscdk.NewCfnParameter(stack, jsii.String("ExternalId"), &awscdk.CfnParameterProps{
 		Type: jsii.String("String"), NoEcho: jsii.Bool(true), MinLength: jsii.Number(16), Description: jsii.String("ExternalId the scanner presents"),
 	})
-	NewMemberRole(stack, "ScannerRole", MemberRoleProps{RoleName: roleName, ScannerAccountID: scanner.ValueAsString(), ExternalID: ext.ValueAsString()})
+	scannerRegion := awscdk.NewCfnParameter(stack, jsii.String("ScannerRegion"), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"), Default: jsii.String(""), AllowedPattern: jsii.String(`^([a-z]{2}(-[a-z]+)+-\d)?$`),
+		Description: jsii.String("Region of the scanner's event bus (empty: this stack's region)"),
+	})
+	createRole := awscdk.NewCfnParameter(stack, jsii.String("CreateRole"), &awscdk.CfnParameterProps{
+		Type: jsii.String("String"), Default: jsii.String("true"), AllowedValues: jsii.Strings("true", "false"),
+		Description: jsii.String("Create the global read role here (true in exactly one region of each account)"),
+	})
+	sameRegion := awscdk.NewCfnCondition(stack, jsii.String("ScannerInThisRegion"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionEquals(scannerRegion.ValueAsString(), jsii.String("")),
+	})
+	withRole := awscdk.NewCfnCondition(stack, jsii.String("WithRole"), &awscdk.CfnConditionProps{
+		Expression: awscdk.Fn_ConditionEquals(createRole.ValueAsString(), jsii.String("true")),
+	})
+	role := NewMemberRole(stack, "ScannerRole", MemberRoleProps{RoleName: roleName, ScannerAccountID: scanner.ValueAsString(), ExternalID: ext.ValueAsString()})
+	for _, child := range *role.Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		if r, ok := child.(awscdk.CfnResource); ok {
+			r.CfnOptions().SetCondition(withRole)
+		}
+	}
+	region := awscdk.Token_AsString(awscdk.Fn_ConditionIf(sameRegion.LogicalId(), stack.Region(), scannerRegion.ValueAsString()), nil)
+	NewMemberForwarding(stack, "Forward", MemberForwardingProps{ScannerAccountID: scanner.ValueAsString(), ScannerRegion: region})
 	cdknag.NagSuppressions_AddStackSuppressions(stack, &[]*cdknag.NagPackSuppression{
 		{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String("Function and layer ARNs of this account are the role's purpose; ListFunctions has no resource-level permissions.")},
 	}, nil)

@@ -217,6 +217,7 @@ func Deploy(ctx context.Context, s *Stack, opt Options) (*Env, error) {
 	}
 	e.StateMachineARN = aws.ToString(sm.StateMachineArn)
 	values[contract.ScanStateMachinePlaceholder] = e.StateMachineARN
+	values[contract.ResultsBucketPlaceholder] = Bucket
 	bulkDef, err := statemachine.Substitute(statemachine.Bulk, values)
 	if err != nil {
 		return nil, err

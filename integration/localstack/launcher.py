@@ -113,6 +113,29 @@ def _sfn_eval_to_asl(self, env, resource_runtime_part, normalised_parameters, st
 sfn_task.StateTaskServiceSfn._normalise_parameters = _sfn_normalise_to_boto
 sfn_task.StateTaskServiceSfn._eval_service_task = _sfn_eval_to_asl
 
+#  - A Task whose Resource is a function ARN names a failed Invoke call
+#    (throttling, a 5xx of the Lambda service) "Exception"; Step Functions
+#    names it "Lambda.<error code>" (Lambda.TooManyRequestsException,
+#    Lambda.ServiceException), which the ASL's Retry lists.
+from botocore.exceptions import ClientError  # noqa: E402
+from moto.stepfunctions.parser.asl.component.common.error_name.custom_error_name import CustomErrorName  # noqa: E402
+from moto.stepfunctions.parser.asl.component.state.exec.state_task import state_task_lambda  # noqa: E402
+
+_lambda_from_error = state_task_lambda.StateTaskLambda._from_error
+
+
+def _lambda_client_error_named(self, env, ex):
+    event = _lambda_from_error(self, env, ex)
+    if isinstance(ex, ClientError):
+        name = "Lambda." + ex.response["Error"]["Code"]
+        event.error_name = CustomErrorName(name)
+        for details in (event.event_details or {}).values():
+            details["error"] = name
+    return event
+
+
+state_task_lambda.StateTaskLambda._from_error = _lambda_client_error_named
+
 from moto.server import main  # noqa: E402
 
 main(sys.argv[1:])

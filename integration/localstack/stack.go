@@ -59,6 +59,9 @@ type Stack struct {
 	redriver func(executionARN string) error
 	calls    map[string][]time.Time // Lambda control-plane calls by credential/region
 	ops      map[string]int         // Lambda calls by operation
+	faults   []*Injected
+	timeouts map[string]time.Duration // handler name → Lambda timeout
+	served   map[string]int           // "service.Operation" → requests that got through
 }
 
 // credentialScope reads "AKID/date/region/service" from a SigV4 header.
@@ -300,7 +303,7 @@ func start(ctx context.Context, python string) (_ *Stack, err error) {
 	target, _ := url.Parse(s.motoURL)
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.ErrorLog = log.New(s.logs, "proxy: ", 0) // shutdown noise belongs with moto's log
-	s.proxy = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if name, ok := invokePath(r); ok {
 			s.invoke(w, r, name)
 			return
@@ -311,6 +314,26 @@ func start(ctx context.Context, python string) (_ *Stack, err error) {
 			return
 		}
 		rp.ServeHTTP(w, r)
+	})
+	s.proxy = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f, service, op := s.fault(r)
+		switch {
+		case f == nil:
+			s.countServed(service, op)
+			next.ServeHTTP(w, r)
+		case f.Kind == Slow && op == "Invoke":
+			// A hung step: the in-process handler starts late, under its timeout.
+			s.countServed(service, op)
+			if f.Gate != nil {
+				<-f.Gate
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), delayKey{}, f.Delay)))
+		default:
+			if f.Kind == Slow || f.Kind == ResetMidBody {
+				s.countServed(service, op)
+			}
+			s.serveFault(w, r, f, service, next)
+		}
 	})}
 	go s.proxy.Serve(proxyLn)
 
@@ -467,6 +490,7 @@ func (s *Stack) invoke(w http.ResponseWriter, r *http.Request, name string) {
 	s.mu.Lock()
 	h, ok := s.handlers[name]
 	s.invokes[name]++
+	timeout := s.timeouts[name]
 	s.mu.Unlock()
 	if !ok {
 		w.Header().Set("X-Amzn-ErrorType", "ResourceNotFoundException")
@@ -486,8 +510,17 @@ func (s *Stack) invoke(w http.ResponseWriter, r *http.Request, name string) {
 		AwsRequestID:       fmt.Sprintf("local-%d", time.Now().UnixNano()),
 		InvokedFunctionArn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s", Region, Account, name),
 	})
-	out, err := h.Invoke(ctx, payload)
+	delay, _ := r.Context().Value(delayKey{}).(time.Duration)
+	out, err := runWithin(ctx, h, payload, delay, timeout)
 	w.Header().Set("X-Amz-Executed-Version", "$LATEST")
+	if errors.Is(err, errTimedOut) {
+		// What Lambda answers for a function that ran past its timeout.
+		w.Header().Set("X-Amz-Function-Error", "Unhandled")
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: local-%d Error: Task timed out after %.2f seconds"}`,
+			time.Now().UnixNano(), timeout.Seconds())
+		return
+	}
 	if err != nil {
 		w.Header().Set("X-Amz-Function-Error", "Unhandled")
 		w.Header().Set("Content-Type", "application/json")
@@ -496,6 +529,41 @@ func (s *Stack) invoke(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Write(out)
+}
+
+var errTimedOut = errors.New("timed out")
+
+// runWithin runs the handler after delay, within timeout (0: none), as the
+// Lambda service does: past the timeout the invocation ends, whatever the
+// handler is doing, and a handler that has not started never starts.
+func runWithin(ctx context.Context, h lambda.Handler, payload []byte, delay, timeout time.Duration) ([]byte, error) {
+	if timeout == 0 {
+		time.Sleep(delay)
+		return h.Invoke(ctx, payload)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type result struct {
+		out []byte
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			done <- result{err: errTimedOut}
+			return
+		}
+		out, err := h.Invoke(ctx, payload)
+		done <- result{out, err}
+	}()
+	select {
+	case r := <-done:
+		return r.out, r.err
+	case <-ctx.Done():
+		return nil, errTimedOut
+	}
 }
 
 // errorType is what the Lambda Go runtime reports: the error's type name.

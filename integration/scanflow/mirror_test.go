@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	lambdasvc "github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/assert"
@@ -61,4 +63,24 @@ func TestStatePayloadsStaySmall(t *testing.T) {
 	t.Logf("largest state payload: %d bytes over %d history events", largest, len(hist.Events))
 	assert.Less(t, largest, 8<<10)
 	assert.Greater(t, largest, 0, "history carries the payloads")
+}
+
+// Every mirror run publishes the age of the current index (the alarm's
+// metric): just built, it is minutes old.
+func TestMirrorPublishesIndexAge(t *testing.T) {
+	ctx := context.Background()
+	start := time.Now().Add(-time.Minute)
+	out, err := env.AWS.Lambda.Invoke(ctx, &lambdasvc.InvokeInput{FunctionName: aws.String(localstack.FunctionName(contract.StepMirror)), Payload: []byte("{}")})
+	require.NoError(t, err)
+	require.Nil(t, out.FunctionError, string(out.Payload))
+	res, err := env.AWS.CloudWatch.GetMetricData(ctx, &cloudwatch.GetMetricDataInput{
+		StartTime: aws.Time(start), EndTime: aws.Time(time.Now().Add(time.Minute)),
+		MetricDataQueries: []cwtypes.MetricDataQuery{{Id: aws.String("age"), MetricStat: &cwtypes.MetricStat{Period: aws.Int32(60), Stat: aws.String("Maximum"),
+			Metric: &cwtypes.Metric{Namespace: aws.String("LambdaScan"), MetricName: aws.String(contract.MetricIndexAgeHours)}}}},
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.MetricDataResults[0].Values, "IndexAgeHours published")
+	for _, v := range res.MetricDataResults[0].Values {
+		assert.Less(t, v, 0.5, "hours")
+	}
 }

@@ -100,3 +100,39 @@ func TestEventToReport(t *testing.T) {
 	assert.Equal(t, o.Stored.ReportKey, item.ReportKey)
 	assert.True(t, item.ExpiresAt.After(time.Now().Add(29*24*time.Hour)))
 }
+
+// A function's deletion is accepted and recorded: no scan, a deletion
+// record under the function's reports, the cache item marked deleted.
+func TestDeleteFunctionRecorded(t *testing.T) {
+	ctx := context.Background()
+	fn, err := env.CreateFunction(ctx, "to-delete", pkg("python-requirements.zip"), "python3.12", nil, nil)
+	require.NoError(t, err)
+	run(t, "CreateFunction20150331", fn)
+	_, err = env.AWS.Lambda.DeleteFunction(ctx, &lambdasvc.DeleteFunctionInput{FunctionName: aws.String("to-delete")})
+	require.NoError(t, err)
+	before := scans()
+	exec, err := env.Emit(ctx, "DeleteFunction20150331", "to-delete", "")
+	require.NoError(t, err)
+	out, err := env.Wait(ctx, exec, 3*time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, sfntypes.ExecutionStatusSucceeded, out.Status, "%s %s", aws.ToString(out.Error), aws.ToString(out.Cause))
+	var o struct {
+		Outcome string `json:"outcome"`
+		Stored  struct {
+			ReportKey string `json:"reportKey"`
+			Status    string `json:"status"`
+		} `json:"stored"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(aws.ToString(out.Output)), &o))
+	assert.Equal(t, "deleted", o.Outcome)
+	assert.Equal(t, before, scans(), "nothing scanned")
+	var rec map[string]any
+	getJSON(t, o.Stored.ReportKey, &rec)
+	assert.Equal(t, "lambdascan.deletion/v1", rec["schema"])
+	assert.Equal(t, fn, rec["functionArn"])
+	assert.Equal(t, "DeleteFunction20150331", rec["trigger"])
+	item, ok, err := env.Cache.GetFunction(ctx, fn)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "deleted", item.Status)
+}

@@ -32,6 +32,21 @@ func TestSelfSkip(t *testing.T) {
 	}
 }
 
+// A member account's function with the scanner's tag, or a scanner
+// function's name, is scanned: only the scanner's account holds the scanner.
+func TestSelfSkipIsTheScannersAccountOnly(t *testing.T) {
+	ctx := context.Background()
+	m := memberEnv(t, "210987654323")
+	for _, name := range []string{localstack.FunctionName(contract.StepScan), "opt-out-attempt"} {
+		fn, err := m.CreateFunction(ctx, name, pkg("python-requirements.zip"), "python3.12", nil, map[string]string{config.SelfTagKey: "scanner"})
+		require.NoError(t, err)
+		before := scans()
+		o, _ := run(t, "CreateFunction20150331", fn)
+		assert.Equal(t, "scanned", o.Outcome, fn)
+		assert.Equal(t, before+1, scans(), fn)
+	}
+}
+
 // A failed API call never matches the rule; a malformed direct input ends
 // cleanly as "invalid" (SUCCEEDED, not FAILED: no failure alarm).
 func TestInvalidEvents(t *testing.T) {
@@ -45,6 +60,12 @@ func TestInvalidEvents(t *testing.T) {
 		"inv-not-lambda": `{"detail-type":"AWS API Call via CloudTrail","source":"aws.s3","detail":{"eventSource":"s3.amazonaws.com","eventName":"PutObject"}}`,
 		"inv-odd-arn":    `{"functionArn":"arn:aws:lambda:eu-west-1:123456789012:layer:x:1"}`,
 		"inv-empty":      `{}`,
+		// Not an object at all: still a named, recorded outcome.
+		"inv-null":   `null`,
+		"inv-array":  `[]`,
+		"inv-string": `"arn:aws:lambda:eu-west-1:123456789012:function:f"`,
+		// The partition must hold the region.
+		"inv-cn-partition": `{"functionArn":"arn:aws-cn:lambda:eu-west-1:123456789012:function:f"}`,
 	} {
 		arn, err := env.Start(ctx, name, input)
 		require.NoError(t, err)

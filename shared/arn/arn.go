@@ -1,6 +1,7 @@
 // Package arn parses the ways the Lambda API names a function: a name, a
-// partial ARN (123456789012:function:name) or a full ARN, each optionally
-// qualified. It follows the FunctionName pattern of the Lambda API reference.
+// partial ARN (123456789012:function:name, region:account:function:name) or
+// a full ARN, each optionally qualified. It follows the FunctionName pattern
+// of the Lambda API reference.
 package arn
 
 import (
@@ -22,23 +23,35 @@ type Function struct {
 	Qualifier string `json:"qualifier,omitempty"` // $LATEST, a version number or an alias
 }
 
-// The Lambda API reference's FunctionName pattern, split into its parts:
-// (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?
-// Bounded repeats ({1,64}) compile to large automata that every binary
-// linking this package would build at start-up, so lengths and character
-// classes are checked by hand (token) and only the short patterns are regexps.
+// The Lambda API reference's FunctionName pattern (GetFunction):
+//
+//	(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?
+//
+// No group can hold a ':', so the pattern is a sequence of optional
+// colon-separated segments; Parse walks them in the order a backtracking
+// matcher tries them (an optional group is taken when the rest still
+// matches), so `function:billing` is the function billing and
+// `123456789012:$LATEST` the function 123456789012. The fuzz target holds
+// the walk to the regexp itself. On top of the pattern a function name is
+// 1 to 64 of [a-zA-Z0-9_-] (CreateFunction's rule: no dots), a full ARN
+// must name region, account and function:, and the partition must be the
+// region's. Bounded repeats ({1,64}) compile to large automata that every
+// binary linking this package would build at start-up, so lengths and
+// character classes are checked by hand (token).
 var (
 	reName      = token{max: 64}
 	reQualifier = qualifier{}
 	reAccount   = token{max: 12, min: 12, digits: true}
-	reRegion    = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$`)
+	reRegion    = regexp.MustCompile(`^(eusc-)?[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$`)
 	rePartition = regexp.MustCompile(`^aws(-cn|-us-gov|-iso|-iso-[a-z]|-eusc)?$`)
 )
 
-// token matches [a-zA-Z0-9_-]{min,max} ([0-9] only with digits); min 0 means 1.
+// token matches [a-zA-Z0-9_-]{min,max} ([0-9] only with digits, . too
+// with dots); min 0 means 1.
 type token struct {
 	min, max int
 	digits   bool
+	dots     bool
 }
 
 func (t token) MatchString(s string) bool {
@@ -47,7 +60,7 @@ func (t token) MatchString(s string) bool {
 	}
 	for _, c := range []byte(s) {
 		digit := c >= '0' && c <= '9'
-		word := digit || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-'
+		word := digit || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c == '-' || t.dots && c == '.'
 		if (t.digits && !digit) || !word {
 			return false
 		}
@@ -60,9 +73,83 @@ type qualifier struct{}
 
 func (qualifier) MatchString(s string) bool { return s == "$LATEST" || token{max: 128}.MatchString(s) }
 
-// Parse reads a function reference. Names and partial ARNs take region,
-// account and partition from defaults (the event's or the scanner's own);
-// a full ARN carries its own.
+// Segments of the pattern, as the reference spells them.
+var (
+	patName      = token{max: 256, dots: true} // [a-zA-Z0-9-_\.]+
+	patQualifier = func(s string) bool { return s == "$LATEST" || token{max: 256}.MatchString(s) }
+	patPartition = regexp.MustCompile(`^(aws[a-zA-Z-]*)?$`)
+)
+
+// parts is what the pattern's groups captured; present tells an empty
+// capture from an absent group.
+type parts struct {
+	arn, partition, region, account, function, name, qualifier string
+	hasARN, hasRegion, hasAccount, hasFunction                 bool
+}
+
+// split matches segs against the pattern, preferring each optional group.
+func split(segs []string) (parts, bool) {
+	var p parts
+	var step func(i, at int) bool
+	step = func(i, at int) bool {
+		rest := segs[at:]
+		switch i {
+		case 0: // arn:partition:lambda:
+			if len(rest) >= 3 && rest[0] == "arn" && patPartition.MatchString(rest[1]) && rest[2] == "lambda" {
+				p.hasARN, p.partition = true, rest[1]
+				if step(1, at+3) {
+					return true
+				}
+				p.hasARN, p.partition = false, ""
+			}
+			return step(1, at)
+		case 1: // region:
+			if len(rest) >= 2 && reRegion.MatchString(rest[0]) {
+				p.hasRegion, p.region = true, rest[0]
+				if step(2, at+1) {
+					return true
+				}
+				p.hasRegion, p.region = false, ""
+			}
+			return step(2, at)
+		case 2: // account:
+			if len(rest) >= 2 && reAccount.MatchString(rest[0]) {
+				p.hasAccount, p.account = true, rest[0]
+				if step(3, at+1) {
+					return true
+				}
+				p.hasAccount, p.account = false, ""
+			}
+			return step(3, at)
+		case 3: // function:
+			if len(rest) >= 2 && rest[0] == "function" {
+				p.hasFunction = true
+				if step(4, at+1) {
+					return true
+				}
+				p.hasFunction = false
+			}
+			return step(4, at)
+		default: // name[:qualifier], then the end
+			switch {
+			case len(rest) == 1 && patName.MatchString(rest[0]):
+				p.name, p.qualifier = rest[0], ""
+				return true
+			case len(rest) == 2 && patName.MatchString(rest[0]) && patQualifier(rest[1]):
+				p.name, p.qualifier = rest[0], rest[1]
+				return true
+			}
+			return false
+		}
+	}
+	return p, step(0, 0)
+}
+
+// Parse reads a function reference: a name, a partial ARN
+// (123456789012:function:name, eu-west-1:123456789012:function:name) or a
+// full ARN, each optionally qualified. What the reference leaves out comes
+// from defaults (the event's or the scanner's own); a region given without
+// a partition brings its own partition.
 func Parse(ref string, defaults Function) (Function, error) {
 	if ref == "" {
 		return Function{}, fmt.Errorf("%w: empty", ErrInvalid)
@@ -70,35 +157,25 @@ func Parse(ref string, defaults Function) (Function, error) {
 	if len(ref) > 256 {
 		return Function{}, fmt.Errorf("%w: longer than 256 characters", ErrInvalid)
 	}
-	f := Function{Partition: defaults.Partition, Region: defaults.Region, Account: defaults.Account}
-	parts := strings.Split(ref, ":")
-	switch {
-	case parts[0] == "arn":
-		// arn:partition:lambda:region:account:function:name[:qualifier]
-		if len(parts) < 7 || len(parts) > 8 || parts[2] != "lambda" || parts[5] != "function" {
-			return Function{}, fmt.Errorf("%w: %q is not a function ARN", ErrInvalid, ref)
-		}
-		f.Partition, f.Region, f.Account, f.Name = parts[1], parts[3], parts[4], parts[6]
-		if len(parts) == 8 {
-			f.Qualifier = parts[7]
-		}
-	case len(parts) >= 3 && parts[1] == "function":
-		// account:function:name[:qualifier]
-		if len(parts) > 4 {
-			return Function{}, fmt.Errorf("%w: %q", ErrInvalid, ref)
-		}
-		f.Account, f.Name = parts[0], parts[2]
-		if len(parts) == 4 {
-			f.Qualifier = parts[3]
-		}
-	case len(parts) <= 2:
-		// name[:qualifier]
-		f.Name = parts[0]
-		if len(parts) == 2 {
-			f.Qualifier = parts[1]
-		}
-	default:
-		return Function{}, fmt.Errorf("%w: %q", ErrInvalid, ref)
+	p, ok := split(strings.Split(ref, ":"))
+	if !ok {
+		return Function{}, fmt.Errorf("%w: %q does not match the FunctionName pattern", ErrInvalid, ref)
+	}
+	if p.hasARN && !(p.hasRegion && p.hasAccount && p.hasFunction) {
+		return Function{}, fmt.Errorf("%w: %q: a function ARN names region, account and function:", ErrInvalid, ref)
+	}
+	f := Function{Partition: defaults.Partition, Region: defaults.Region, Account: defaults.Account, Name: p.name, Qualifier: p.qualifier}
+	if f.Partition == "" && f.Region != "" {
+		f.Partition = PartitionOf(f.Region)
+	}
+	if p.hasRegion {
+		f.Region, f.Partition = p.region, PartitionOf(p.region)
+	}
+	if p.hasARN {
+		f.Partition = p.partition
+	}
+	if p.hasAccount {
+		f.Account = p.account
 	}
 	if err := f.validate(); err != nil {
 		return Function{}, fmt.Errorf("%w: %q: %v", ErrInvalid, ref, err)
@@ -118,6 +195,8 @@ func (f Function) validate() error {
 		return fmt.Errorf("region %q", f.Region)
 	case !rePartition.MatchString(f.Partition):
 		return fmt.Errorf("partition %q", f.Partition)
+	case f.Partition != PartitionOf(f.Region):
+		return fmt.Errorf("partition %q does not hold region %q (its partition is %s)", f.Partition, f.Region, PartitionOf(f.Region))
 	}
 	return nil
 }
@@ -135,19 +214,23 @@ func (f Function) QualifiedARN() string {
 	return f.ARN() + ":" + f.Qualifier
 }
 
-// PartitionOf returns the partition a region belongs to.
+// PartitionOf returns the partition a region belongs to: eusc-de-east-1
+// is aws-eusc, cn-north-1 aws-cn, us-gov-west-1 aws-us-gov, us-iso-east-1
+// aws-iso, us-isob-east-1 aws-iso-b, eu-isoe-west-1 aws-iso-e.
 func PartitionOf(region string) string {
 	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
 	case strings.HasPrefix(region, "eusc-"):
 		return "aws-eusc"
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.Count(region, "-") != 3: // the gov and iso forms have one more part
+	case len(region) > 7 && region[2:7] == "-gov-":
+		return "aws-us-gov"
+	case len(region) > 7 && region[2:6] == "-iso":
+		if region[6] == '-' {
+			return "aws-iso"
+		}
+		return "aws-iso-" + region[6:7]
 	}
 	return "aws"
 }

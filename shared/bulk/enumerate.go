@@ -117,7 +117,9 @@ func (e *Enumerator) enumerateOne(ctx context.Context, account, region string, r
 			name := aws.ToString(f.FunctionName)
 			fnARN := aws.ToString(f.FunctionArn)
 			switch {
-			case slices.Contains(e.SelfFunctions, name) || excluded[unqualified(fnARN)] == "self":
+			// Only the scanner's account holds the scanner: a member account's
+			// function with the scanner's name or tag is scanned like any other.
+			case account == e.Account && (slices.Contains(e.SelfFunctions, name) || excluded[unqualified(fnARN)] == "self"):
 				st.Excluded["self"]++
 				continue
 			case excluded[unqualified(fnARN)] == "tag":
@@ -148,10 +150,11 @@ func (e *Enumerator) taggedOut(ctx context.Context, account, region string) (map
 		return nil, err
 	}
 	out := map[string]string{}
-	for reason, filter := range map[string]rgttypes.TagFilter{
-		"tag":  {Key: aws.String(ExcludeTag), Values: []string{"true"}},
-		"self": {Key: aws.String(e.SelfTag)},
-	} {
+	filters := map[string]rgttypes.TagFilter{"tag": {Key: aws.String(ExcludeTag), Values: []string{"true"}}}
+	if account == e.Account {
+		filters["self"] = rgttypes.TagFilter{Key: aws.String(e.SelfTag)}
+	}
+	for reason, filter := range filters {
 		if filter.Key == nil || *filter.Key == "" {
 			continue
 		}

@@ -6,6 +6,7 @@ package cache
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,8 +22,9 @@ import (
 
 // Attribute names. "ttl" is the table's TTL attribute (epoch seconds).
 const (
-	attrPK  = "pk"
-	attrTTL = "ttl"
+	attrPK      = "pk"
+	attrTTL     = "ttl"
+	attrStarted = "startedAt" // the recording execution's start, ns: newest wins
 )
 
 // DynamoDB is the part of DynamoDB the cache calls (tests fake it).
@@ -53,6 +55,7 @@ type FunctionItem struct {
 	Code        contract.Code
 	DBVersion   string
 	ScannedAt   time.Time
+	StartedAt   time.Time // the execution's start, full precision (ScannedAt is whole seconds); zero: ScannedAt
 	Status      string
 	ReportKey   string
 	ExpiresAt   time.Time
@@ -136,16 +139,23 @@ func (t *Table) GetFunctions(ctx context.Context, functionARNs []string) (map[st
 	return out, nil
 }
 
-// PutFunction records a scan (idempotent: the same scan writes the same item).
-func (t *Table) PutFunction(ctx context.Context, it FunctionItem) error {
+// PutFunction records a scan (idempotent: the same scan writes the same
+// item) unless the item holds a newer one: an execution that started
+// before the recorded one never replaces it (ok false). Executions are
+// ordered by start time (nanoseconds, attribute startedAt); items written
+// before the attribute existed are replaced.
+func (t *Table) PutFunction(ctx context.Context, it FunctionItem) (ok bool, err error) {
 	if it.ExpiresAt.IsZero() {
 		it.ExpiresAt = it.ScannedAt.Add(t.TTL)
+	}
+	if it.StartedAt.IsZero() {
+		it.StartedAt = it.ScannedAt
 	}
 	layers := make([]types.AttributeValue, 0, len(it.Code.Layers))
 	for _, l := range it.Code.Layers {
 		layers = append(layers, str(l))
 	}
-	_, err := t.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.Name, Item: map[string]types.AttributeValue{
+	_, err = t.DDB.PutItem(ctx, &dynamodb.PutItemInput{TableName: &t.Name, Item: map[string]types.AttributeValue{
 		attrPK:        str("fn#" + it.FunctionARN),
 		"functionArn": str(it.FunctionARN),
 		"codeSha256":  str(it.Code.CodeSha256),
@@ -158,9 +168,17 @@ func (t *Table) PutFunction(ctx context.Context, it FunctionItem) error {
 		"reportKey":   str(it.ReportKey),
 		"findings":    str(it.Findings),
 		"maxSeverity": str(it.MaxSeverity),
+		attrStarted:   num(it.StartedAt.UnixNano()),
 		attrTTL:       num(it.ExpiresAt.Unix()),
-	}})
-	return awsclient.Classify("cache put", err)
+	}, ConditionExpression: aws.String("attribute_not_exists(#s) OR #s <= :s"),
+		ExpressionAttributeNames:  map[string]string{"#s": attrStarted},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": num(it.StartedAt.UnixNano())},
+	})
+	var cond *types.ConditionalCheckFailedException
+	if errors.As(err, &cond) {
+		return false, nil
+	}
+	return err == nil, awsclient.Classify("cache put", err)
 }
 
 // LayerItem is a staged layer version.

@@ -26,6 +26,7 @@ type Target struct {
 	Trigger     string `json:"trigger"`           // CloudTrail event name or "direct"
 	EventID     string `json:"eventId,omitempty"` // CloudTrail event id, for tracing
 	Force       bool   `json:"force,omitempty"`   // ignore the cache
+	Deleted     bool   `json:"deleted,omitempty"` // DeleteFunction: record it, nothing to scan
 	// SelfChecked: a bulk run already excluded the scanner's own functions.
 	SelfChecked bool `json:"selfChecked,omitempty"`
 	// Listed is the code identity ListFunctions gave a bulk run: the cache

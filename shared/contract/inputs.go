@@ -35,7 +35,8 @@ const (
 	OutcomeFailed   = "failed"
 	// OutcomeGone: the function was deleted (DeleteFunction, or NotFound
 	// when read); store resolves its open findings.
-	OutcomeGone = "gone"
+	OutcomeGone    = "gone"
+	OutcomeDeleted = "deleted" // the function was deleted: recorded by store
 )
 
 // RecordInput is the input of store, tag, metrics and notify: what happened
@@ -69,6 +70,10 @@ type Stored struct {
 	EventsError string `json:"eventsError,omitempty"`
 	// SecurityHubError names findings Security Hub did not import.
 	SecurityHubError string `json:"securityHubError,omitempty"`
+	// Superseded: a newer execution's outcome is already recorded; this
+	// attempt's report is stored, the cache item and latest.json are not
+	// moved and the function is not tagged.
+	Superseded bool `json:"superseded,omitempty"`
 }
 
 // Tagged is the tag state's output.

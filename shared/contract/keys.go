@@ -18,6 +18,9 @@ const (
 	ReportsPrefix = "reports/"
 	VulnDBPrefix  = "vulndb/"
 	BulkPrefix    = "bulk/" // a bulk run's item list and summary
+	// BulkResultsPrefix is where the bulk Map's ResultWriter puts child
+	// results (<map run id>/manifest.json and result files); the ASL spells it.
+	BulkResultsPrefix = BulkPrefix + "results/"
 	// VulnDBPointer names the current index (see VulnDBPointerDoc).
 	VulnDBPointer = VulnDBPrefix + "current.json"
 )

@@ -46,6 +46,9 @@ const (
 	BulkStateMachine = Prefix + "-bulk"
 	// ScanStateMachinePlaceholder is the scan machine's ARN in the bulk ASL.
 	ScanStateMachinePlaceholder = "ScanStateMachineArn"
+	// ResultsBucketPlaceholder is the bucket the bulk Map's ResultWriter
+	// writes child results to (under BulkResultsPrefix).
+	ResultsBucketPlaceholder = "ResultsBucketName"
 )
 
 // FunctionName is the deployed name of a step's Lambda.
@@ -92,7 +95,9 @@ const (
 	MetricKnownExploited = "KnownExploited"
 	// FeedFailure: a mirror run whose refresh of a feed (dimension Feed:
 	// nvd, kev, epss) failed; the index keeps that feed's previous data.
-	MetricFeedFailure = "FeedFailure"
+	MetricFeedFailure      = "FeedFailure"
+	MetricCodeHashMismatch = "CodeHashMismatch" // downloaded code that is not what Lambda reported
+	MetricIndexAgeHours    = "IndexAgeHours"    // age of the current vulnerability index, after each mirror run
 )
 
 // FindingsTableName is the deployed findings store's table (package

@@ -16,17 +16,23 @@ import (
 	"github.com/lambdascan/lambdascan/shared/contract"
 )
 
-// The CloudTrail event names that change what a function runs. Our own
-// TagResource calls must never start a scan (they would loop).
+// The CloudTrail event names that change what a function runs, and its
+// deletion (recorded, not scanned). Our own TagResource calls must never
+// start a scan (they would loop).
 var scanEvents = map[string]bool{
 	"CreateFunction20150331":                true,
 	"UpdateFunctionCode20150331v2":          true,
 	"UpdateFunctionConfiguration20150331v2": true,
+	DeleteFunctionEvent:                     true,
 }
+
+// DeleteFunctionEvent is a function's deletion: the target is marked
+// Deleted and the state machine records it instead of scanning.
+const DeleteFunctionEvent = "DeleteFunction20150331"
 
 // ScanEventNames lists them, for the EventBridge rule.
 func ScanEventNames() []string {
-	return []string{"CreateFunction20150331", "UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2"}
+	return []string{"CreateFunction20150331", "UpdateFunctionCode20150331v2", "UpdateFunctionConfiguration20150331v2", DeleteFunctionEvent}
 }
 
 type cloudTrailEvent struct {
@@ -179,7 +185,9 @@ func parseCloudTrail(raw []byte) (contract.Target, error) {
 	if ref == "" {
 		return contract.Target{}, invalid("%s names no function", d.EventName)
 	}
-	return target(ref, defaults, d.EventName, d.EventID, false)
+	t, err := target(ref, defaults, d.EventName, d.EventID, false)
+	t.Deleted = err == nil && d.EventName == DeleteFunctionEvent
+	return t, err
 }
 
 func target(ref string, defaults arn.Function, trigger, eventID string, force bool) (contract.Target, error) {

@@ -164,3 +164,22 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// DeleteFunction names the function in requestParameters only; the target
+// is marked deleted (recorded, not scanned).
+func TestDeleteFunctionEvent(t *testing.T) {
+	b, err := os.ReadFile("testdata/delete-function.json")
+	require.NoError(t, err)
+	got, err := events.Parse(b, events.Defaults{})
+	require.NoError(t, err)
+	assert.Equal(t, "arn:aws:lambda:eu-west-1:123456789012:function:thumbnailer", got.FunctionARN)
+	assert.True(t, got.Deleted)
+	assert.Equal(t, "DeleteFunction20150331", got.Trigger)
+	assert.Contains(t, events.ScanEventNames(), "DeleteFunction20150331", "the rule matches it")
+
+	create, err := os.ReadFile("testdata/create-function.json")
+	require.NoError(t, err)
+	got, err = events.Parse(create, events.Defaults{})
+	require.NoError(t, err)
+	assert.False(t, got.Deleted)
+}

@@ -180,7 +180,7 @@ func (d Downloader) Open(ctx context.Context, location string) (io.ReadCloser, i
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 			return nil, 0, &contract.TransientError{Op: "download code", Err: err}
 		}
-		return nil, 0, unavailable("download code: %v", err)
+		return nil, 0, locationRefused(resp.StatusCode, req.URL, time.Now())
 	}
 	if resp.ContentLength > max {
 		resp.Body.Close()
@@ -256,6 +256,33 @@ func callFailed(op string, err error) error {
 		return c
 	}
 	return &contract.ScanFailed{Name: schema.ErrCodeUnavailable, Message: fmt.Sprintf("%s: %v", op, err)}
+}
+
+// locationRefused names a code location that answered 4xx: expired
+// (its signature's validity passed: X-Amz-Date + X-Amz-Expires, or SigV2's
+// Expires), denied (403, 404), else CodeUnavailable. The URL itself is
+// never in the message: it carries credentials.
+func locationRefused(status int, u *url.URL, now time.Time) error {
+	q := u.Query()
+	expired := false
+	if signed, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date")); err == nil {
+		var secs int64
+		if _, err := fmt.Sscan(q.Get("X-Amz-Expires"), &secs); err == nil {
+			expired = !now.Before(signed.Add(time.Duration(secs) * time.Second))
+		}
+	} else if q.Get("Expires") != "" {
+		var until int64
+		if _, err := fmt.Sscan(q.Get("Expires"), &until); err == nil {
+			expired = !now.Before(time.Unix(until, 0))
+		}
+	}
+	switch {
+	case expired && (status == http.StatusForbidden || status == http.StatusBadRequest):
+		return &contract.ScanFailed{Name: schema.ErrCodeLocationExpired, Message: fmt.Sprintf("download code: HTTP %d, the presigned location has expired", status)}
+	case status == http.StatusForbidden || status == http.StatusNotFound:
+		return &contract.ScanFailed{Name: schema.ErrCodeLocationDenied, Message: fmt.Sprintf("download code: HTTP %d from the presigned location", status)}
+	}
+	return unavailable("download code: HTTP %d", status)
 }
 
 func unavailable(format string, a ...any) error {

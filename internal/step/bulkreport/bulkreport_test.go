@@ -34,7 +34,8 @@ func TestBulkReport(t *testing.T) {
 		{FunctionARN: fn("billing"), Status: "failed", ScannedAt: started.Add(2 * time.Minute)},
 		{FunctionARN: fn("thumbs"), Status: "complete", MaxSeverity: "high", ScannedAt: started.Add(-24 * time.Hour)},
 	} {
-		require.NoError(t, table.PutFunction(context.Background(), it))
+		_, err := table.PutFunction(context.Background(), it)
+		require.NoError(t, err)
 	}
 	s3 := &steptest.S3{}
 	items, _ := json.Marshal([]contract.BulkItem{{FunctionArn: fn("orders") + ":live"}, {FunctionArn: fn("billing")}, {FunctionArn: fn("thumbs")}, {FunctionArn: fn("new")}})

@@ -85,7 +85,8 @@ func TestCacheCheck(t *testing.T) {
 			table := &cache.Table{DDB: &steptest.DynamoDB{}, Name: "cache", TTL: 30 * 24 * time.Hour, Now: func() time.Time { return now }}
 			if tc.item != nil {
 				tc.item.FunctionARN = fn
-				require.NoError(t, table.PutFunction(context.Background(), *tc.item))
+				_, err := table.PutFunction(context.Background(), *tc.item)
+				require.NoError(t, err)
 			}
 			fl := &fakeLambda{out: tc.deployed, err: tc.lambdaErr}
 			h := &cachecheck.Handler{Pace: &cache.RateLimit{}, Cache: table, Now: func() time.Time { return now },

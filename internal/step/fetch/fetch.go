@@ -7,12 +7,15 @@ package fetch
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
@@ -23,6 +26,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/functioncode"
+	"github.com/lambdascan/lambdascan/shared/report/schema"
 )
 
 // Handler stages code.
@@ -118,7 +122,12 @@ func (h *Handler) stageLayer(ctx context.Context, lc functioncode.LambdaAPI, lay
 }
 
 // stage copies a download to the staging key of its CodeSha256, unless it
-// is already there.
+// is already there. The download is spooled to ephemeral storage and its
+// SHA-256 checked against codeSha256 (what GetFunction or GetLayerVersion
+// reported) before anything is stored: code that is not what Lambda runs
+// is never staged, scanned or cached under that hash (CodeHashMismatch).
+// A stream that breaks off is a TransientError, and a complete local copy
+// lets the SDK retry the upload.
 func (h *Handler) stage(ctx context.Context, codeSha256 string, open func() (io.ReadCloser, int64, error)) (contract.Staged, int64, error) {
 	key := contract.StagingKey(codeSha256)
 	if head, err := h.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &h.Config.Bucket, Key: &key}); err == nil {
@@ -129,32 +138,35 @@ func (h *Handler) stage(ctx context.Context, codeSha256 string, open func() (io.
 		return contract.Staged{}, 0, err
 	}
 	defer body.Close()
-	// S3 needs a length, and a body cut off by the size cap must fail
-	// before anything is stored: spool to ephemeral storage first unless
-	// the server gave the length (the cap was checked against it).
-	var r io.Reader = body
-	if size < 0 {
-		f, err := os.CreateTemp(h.Config.TmpDir, "stage-*")
-		if err != nil {
-			return contract.Staged{}, 0, err
-		}
-		defer os.Remove(f.Name())
-		defer f.Close()
-		if size, err = io.Copy(f, body); err != nil {
-			return contract.Staged{}, 0, err
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return contract.Staged{}, 0, err
-		}
-		r = f
+	f, err := os.CreateTemp(h.Config.TmpDir, "stage-*")
+	if err != nil {
+		return contract.Staged{}, 0, err
 	}
-	// Streamed straight from the download: the body cannot be rewound to
-	// hash it, so the payload goes unsigned (TLS protects it in AWS).
-	if _, err := h.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &h.Config.Bucket, Key: &key, Body: r, ContentLength: aws.Int64(size)},
-		s3.WithAPIOptions(v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)); err != nil {
+	defer os.Remove(f.Name())
+	defer f.Close()
+	sum := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, sum), body)
+	if err != nil {
+		var named contract.Named
+		if errors.As(err, &named) { // TransientError, CodeTooLarge
+			return contract.Staged{}, 0, err
+		}
+		return contract.Staged{}, 0, &contract.TransientError{Op: "download code", Err: err}
+	}
+	if size >= 0 && n != size {
+		return contract.Staged{}, 0, &contract.TransientError{Op: "download code", Err: fmt.Errorf("%d of %d bytes", n, size)}
+	}
+	if got := base64.StdEncoding.EncodeToString(sum.Sum(nil)); got != codeSha256 {
+		return contract.Staged{}, 0, &contract.ScanFailed{Name: schema.ErrCodeHashMismatch,
+			Message: fmt.Sprintf("downloaded code (%d bytes) has SHA-256 %s; Lambda reported CodeSha256 %s", n, got, codeSha256)}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return contract.Staged{}, 0, err
+	}
+	if _, err := h.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: &h.Config.Bucket, Key: &key, Body: f, ContentLength: aws.Int64(n)}); err != nil {
 		return contract.Staged{}, 0, awsclient.Classify("stage code", err)
 	}
-	return contract.Staged{Key: key, CodeSha256: codeSha256, Size: size}, size, nil
+	return contract.Staged{Key: key, CodeSha256: codeSha256, Size: n}, n, nil
 }
 
 func (h *Handler) exists(ctx context.Context, key string) bool {

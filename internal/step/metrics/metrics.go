@@ -55,6 +55,9 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (map[stri
 		data = append(data, count(contract.MetricCacheHit))
 	case in.Error != nil || in.Outcome == contract.OutcomeFailed:
 		data = append(data, count(contract.MetricScanFailure))
+		if in.Error != nil && in.Error.Error == string(schema.ErrCodeHashMismatch) {
+			data = append(data, count(contract.MetricCodeHashMismatch))
+		}
 	case in.Summary != nil:
 		if in.Summary.Status == schema.StatusPartial {
 			data = append(data, count(contract.MetricScanPartialSuccess))

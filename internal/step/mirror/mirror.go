@@ -51,10 +51,31 @@ func New(cfg config.Config, env awsclient.Env) *Handler {
 }
 
 // Handle refreshes the feeds, builds the index from the configured source
-// and the feeds, and publishes it. A feed that fails does not fail the run:
-// its previous data goes into the index, whose header names the error, and
-// the FeedFailure metric (alarmed in the stack) counts it.
+// and the feeds, and publishes it, then publishes the age of the current
+// index (IndexAgeHours) — after a failed run too: a failing mirror shows as
+// an index growing older, which is alarmed above 36 hours. A feed that fails
+// does not fail the run: its previous data goes into the index, whose header
+// names the error, and the FeedFailure metric (alarmed in the stack) counts it.
 func (h *Handler) Handle(ctx context.Context, _ map[string]any) (contract.VulnDBPointerDoc, error) {
+	doc, err := h.build(ctx)
+	h.publishAge(ctx)
+	return doc, err
+}
+
+// publishAge is best effort: when it fails, the alarm sees missing data,
+// which it treats as breaching.
+func (h *Handler) publishAge(ctx context.Context) {
+	cur, err := h.VulnDB.Current(ctx)
+	if err != nil || cur.BuiltAt.IsZero() || h.CloudWatch == nil {
+		return
+	}
+	age := h.Now().Sub(cur.BuiltAt).Hours()
+	_, _ = h.CloudWatch.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{Namespace: aws.String(h.Config.MetricsNS), MetricData: []cwtypes.MetricDatum{
+		{MetricName: aws.String(contract.MetricIndexAgeHours), Value: aws.Float64(age), Unit: cwtypes.StandardUnitNone},
+	}})
+}
+
+func (h *Handler) build(ctx context.Context) (contract.VulnDBPointerDoc, error) {
 	dir, err := os.MkdirTemp(h.Config.TmpDir, "mirror-")
 	if err != nil {
 		return contract.VulnDBPointerDoc{}, err

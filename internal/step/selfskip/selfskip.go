@@ -1,6 +1,7 @@
 // Package selfskip is the scan workflow's SelfSkip step: the scanner does
 // not scan its own functions, which the stack's configuration names and
-// the stack's tag marks.
+// the stack's tag marks — in the scanner's own account only: a member
+// account cannot opt a function out by naming or tagging it so.
 package selfskip
 
 import (
@@ -24,6 +25,7 @@ type LambdaAPI interface {
 
 // Handler checks targets against the scanner's own functions.
 type Handler struct {
+	Account       string // the scanner's account: the only one holding its functions
 	SelfFunctions []string
 	SelfTagKey    string
 	// Lambda gives the client for a function's account and region.
@@ -36,12 +38,15 @@ func New(cfg config.Config, env awsclient.Env) *Handler {
 	clients := member.NewClients(member.New(env, cfg), func(c aws.Config) LambdaAPI {
 		return lambda.NewFromConfig(c, func(o *lambda.Options) { o.BaseEndpoint = env.Base() })
 	})
-	return &Handler{SelfFunctions: cfg.SelfFunctions, SelfTagKey: cfg.SelfTagKey, Lambda: clients.For,
+	return &Handler{Account: cfg.Account, SelfFunctions: cfg.SelfFunctions, SelfTagKey: cfg.SelfTagKey, Lambda: clients.For,
 		Pace: cache.Open(env, cfg).ControlPlane(cfg.ControlPlaneRPS)}
 }
 
 // Handle says whether t is one of the scanner's own functions.
 func (h *Handler) Handle(ctx context.Context, t contract.Target) (contract.Skip, error) {
+	if t.Account != h.Account {
+		return contract.Skip{}, nil
+	}
 	if slices.Contains(h.SelfFunctions, t.Name) {
 		return contract.Skip{Skip: true, Reason: "the scanner's own function (stack configuration)"}, nil
 	}

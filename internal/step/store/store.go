@@ -10,11 +10,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go"
 
 	"github.com/lambdascan/lambdascan/shared/awsclient"
 	"github.com/lambdascan/lambdascan/shared/cache"
@@ -66,6 +69,9 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 	}
 	at := in.At(h.Now())
 	t := in.Target
+	if in.Outcome == contract.OutcomeDeleted {
+		return h.deleted(ctx, t, at)
+	}
 	code := contract.Code{}
 	if in.Fetched != nil {
 		code = in.Fetched.Code
@@ -117,16 +123,9 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		return contract.Stored{}, &contract.InvalidEvent{Reason: "store: neither a scan summary nor an error"}
 	}
 	key, latest := contract.ReportKey(t, at), contract.LatestReportKey(t)
-	keys := []string{key, latest}
-	if head.Status == schema.StatusFailed {
-		// The attempt is recorded under its own key; latest.json keeps
-		// pointing at the last report that has findings to show.
-		keys = []string{key}
-	}
-	for _, k := range keys {
-		if err := awsclient.PutBytes(ctx, h.S3, h.Bucket, k, body); err != nil {
-			return contract.Stored{}, err
-		}
+	// Every attempt is recorded under its own key, whatever finished first.
+	if err := awsclient.PutBytes(ctx, h.S3, h.Bucket, key, body); err != nil {
+		return contract.Stored{}, err
 	}
 	var cdxKey, spdxKey string
 	if in.Summary != nil && head.Status != schema.StatusFailed {
@@ -143,12 +142,25 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 	} else if dbVersion == "" && in.Cache != nil {
 		dbVersion = in.Cache.DBVersion
 	}
-	if err := h.Cache.PutFunction(ctx, cache.FunctionItem{FunctionARN: t.FunctionARN, Code: code, DBVersion: dbVersion,
-		ScannedAt: at, Status: head.Status, ReportKey: key, MaxSeverity: head.Summary.MaxSeverity,
-		Findings: schema.FindingsTag(head.Summary.BySeverity, head.Summary.KEV)}); err != nil {
+	// Newest wins: an execution that started before the one the cache item
+	// records (it finished later: a slow scan, a retry) keeps its own report
+	// but moves neither the item nor latest.json, and the tag step leaves
+	// the function's tags to the newer outcome.
+	newest, err := h.Cache.PutFunction(ctx, cache.FunctionItem{FunctionARN: t.FunctionARN, Code: code, DBVersion: dbVersion,
+		ScannedAt: at, StartedAt: at, Status: head.Status, ReportKey: key, MaxSeverity: head.Summary.MaxSeverity,
+		Findings: schema.FindingsTag(head.Summary.BySeverity, head.Summary.KEV)})
+	if err != nil {
 		return contract.Stored{}, err
 	}
+	if !newest {
+		return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status, Superseded: true}, nil
+	}
 	if head.Status != schema.StatusFailed {
+		// latest.json keeps pointing at the last report that has findings
+		// to show: a failed attempt does not move it.
+		if err := h.putLatest(ctx, latest, body, at); err != nil {
+			return contract.Stored{}, err
+		}
 		if purls == nil {
 			purls = []string{}
 		}
@@ -229,6 +241,87 @@ func (h *Handler) Gone(ctx context.Context, t contract.Target) (findings.Diff, e
 		return d, h.Events.Put(ctx, eventbus.Diff(d, "", eventbus.ReasonDeleted, h.Now()))
 	}
 	return d, nil
+}
+
+// deletionSchema names the record of a deleted function.
+const deletionSchema = "lambdascan.deletion/v1"
+
+// deleted records a function's deletion under its own key, and marks the
+// cache item (newest wins, like a scan) so no later bulk summary counts
+// the function's last scan as current. latest.json keeps the last scan:
+// what the function shipped until it was deleted.
+func (h *Handler) deleted(ctx context.Context, t contract.Target, at time.Time) (contract.Stored, error) {
+	key := contract.ReportKey(t, at)
+	body, err := json.MarshalIndent(map[string]any{"schema": deletionSchema, "functionArn": t.FunctionARN, "status": contract.OutcomeDeleted,
+		"deletedAt": at.Format(time.RFC3339Nano), "trigger": t.Trigger, "eventId": t.EventID}, "", "  ")
+	if err != nil {
+		return contract.Stored{}, err
+	}
+	if err := awsclient.PutBytes(ctx, h.S3, h.Bucket, key, body); err != nil {
+		return contract.Stored{}, err
+	}
+	newest, err := h.Cache.PutFunction(ctx, cache.FunctionItem{FunctionARN: t.FunctionARN, ScannedAt: at, StartedAt: at,
+		Status: contract.OutcomeDeleted, ReportKey: key})
+	if err != nil {
+		return contract.Stored{}, err
+	}
+	// The function's open findings are resolved (and archived in Security
+	// Hub) whatever the order of events: a deleted function ships nothing.
+	d, err := h.Gone(ctx, t)
+	if err != nil {
+		return contract.Stored{}, err
+	}
+	return contract.Stored{ReportKey: key, Status: contract.OutcomeDeleted, Superseded: !newest, ResolvedFindings: len(d.Resolved)}, nil
+}
+
+// startedAtMeta is latest.json's metadata naming the execution start of
+// the report it holds.
+const startedAtMeta = "started-at"
+
+// putLatest writes latest.json unless it holds a report of a newer
+// execution, with S3's conditional writes: If-None-Match for a first
+// report, else If-Match on the ETag just read, so two executions storing at
+// once cannot both win, and the loser reads again. The first try needs no
+// read (a HeadObject of a missing key is 403, not 404, without
+// s3:ListBucket).
+func (h *Handler) putLatest(ctx context.Context, key string, body []byte, at time.Time) error {
+	var ifMatch *string
+	for attempt := 0; attempt < 5; attempt++ {
+		in := &s3.PutObjectInput{Bucket: &h.Bucket, Key: &key, Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
+			ContentType: aws.String("application/json"), Metadata: map[string]string{startedAtMeta: at.Format(time.RFC3339Nano)}}
+		if ifMatch == nil {
+			in.IfNoneMatch = aws.String("*")
+		} else {
+			in.IfMatch = ifMatch
+		}
+		_, err := h.S3.PutObject(ctx, in)
+		if err == nil {
+			return nil
+		}
+		if !preconditionFailed(err) {
+			return awsclient.Classify("write "+key, err)
+		}
+		head, err := h.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &h.Bucket, Key: &key})
+		if err != nil {
+			if awsclient.IsNotFound(err) {
+				ifMatch = nil // deleted in between
+				continue
+			}
+			return awsclient.Classify("read "+key, err)
+		}
+		if cur, perr := time.Parse(time.RFC3339Nano, head.Metadata[startedAtMeta]); perr == nil && cur.After(at) {
+			return nil // a newer execution's report is there
+		}
+		ifMatch = head.ETag
+	}
+	return &contract.TransientError{Op: "write " + key, Err: fmt.Errorf("changed under every conditional write")}
+}
+
+// preconditionFailed is S3's answer to a conditional write that lost
+// (412), or to two racing ones (409 ConditionalRequestConflict).
+func preconditionFailed(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && (api.ErrorCode() == "PreconditionFailed" || api.ErrorCode() == "ConditionalRequestConflict")
 }
 
 func (h *Handler) read(ctx context.Context, key string) ([]byte, error) {

@@ -45,7 +45,7 @@ func New(cfg config.Config, env awsclient.Env) *Handler {
 
 // Handle tags the target with the outcome.
 func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract.Tagged, error) {
-	if !h.Enabled || in.Target.TagMode == contract.TagModeNone {
+	if !h.Enabled || in.Target.TagMode == contract.TagModeNone || in.Stored != nil && in.Stored.Superseded {
 		return contract.Tagged{}, nil
 	}
 	tags := map[string]string{contract.TagStatus: "failed", contract.TagTimestamp: in.At(h.Now()).Format("2006-01-02T15:04:05Z")}

@@ -70,6 +70,14 @@ const (
 	ErrTransient        ErrorName = "TransientError"
 	ErrCodeTooLarge     ErrorName = "CodeTooLarge"
 	ErrCodeUnavailable  ErrorName = "CodeUnavailable"
+	// The downloaded code's SHA-256 is not the CodeSha256 Lambda reported:
+	// never staged, scanned or cached under that hash.
+	ErrCodeHashMismatch ErrorName = "CodeHashMismatch"
+	// The presigned code location answered 403 or 404 (denied), or its
+	// signature had expired: the state machine retries Fetch once, with
+	// a fresh GetFunction.
+	ErrCodeLocationDenied  ErrorName = "CodeLocationDenied"
+	ErrCodeLocationExpired ErrorName = "CodeLocationExpired"
 )
 
 // Severity levels, lowest to highest. Unknown sorts below Low: a record

@@ -121,7 +121,8 @@ func TestDownload(t *testing.T) {
 		{name: "chunked", path: "/chunked", max: 1000},
 		{name: "declared too large", path: "/ok", max: 999, errName: schema.ErrCodeTooLarge},
 		{name: "streamed too large", path: "/chunked", max: 999, errName: schema.ErrCodeTooLarge},
-		{name: "expired URL", path: "/expired", errName: schema.ErrCodeUnavailable},
+		{name: "refused URL", path: "/expired", errName: schema.ErrCodeLocationDenied},
+		{name: "expired URL", path: "/expired?X-Amz-Date=20200101T000000Z&X-Amz-Expires=600", errName: schema.ErrCodeLocationExpired},
 		{name: "server busy", path: "/busy", transient: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

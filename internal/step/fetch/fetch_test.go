@@ -28,8 +28,9 @@ import (
 const (
 	bucket   = "lambdascan-test"
 	layerARN = "arn:aws:lambda:eu-west-1:123456789012:layer:auth:4"
-	codeSha  = "Jm2b0Uq1J9oWgkKx6v4bT0k7W0m4c2nqfC1m3vHqB9k="
-	layerSha = "3q2+7w=="
+	// The SHA-256 of what the code server below serves: fetch checks it.
+	codeSha  = "jaKnZMIUDgJ18O8XOsSTwq2+vSow5KAmY54TltP4bgU=" // "function" x 100
+	layerSha = "udOxsgmK2Ia1j3/qC+/vKNaLv/s3Diocg69jRGh0kwE=" // "layer" x 100
 )
 
 // fakeLambda answers as Lambda does: presigned locations on the code server.

@@ -35,16 +35,25 @@ func TestSelfSkip(t *testing.T) {
 		skip        bool
 		calls       int
 		notFound    bool
+		account     string // the scanner's account, when not the target's
 	}{
 		{name: "by name", state: "target-own-function", skip: true},
 		{name: "by tag", state: "target", tags: map[string]string{config.SelfTagKey: "scan"}, skip: true, calls: 1},
 		{name: "not ours", state: "target", tags: map[string]string{"team": "orders"}, calls: 1},
 		{name: "bulk item checked already", state: "target-bulk-item"},
 		{name: "deleted", state: "target", err: &smithy.GenericAPIError{Code: "ResourceNotFoundException"}, calls: 1, notFound: true},
+		// A member account's function carrying our tag is scanned: an owner
+		// cannot opt out by tagging it as the scanner's.
+		{name: "member account's tag", state: "target", tags: map[string]string{config.SelfTagKey: "scan"}, account: "210987654321"},
+		{name: "member account's function of our name", state: "target-own-function", account: "210987654321"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fl := &fakeLambda{tags: tc.tags, err: tc.err}
-			h := &selfskip.Handler{SelfFunctions: []string{contract.FunctionName(contract.StepScan)}, SelfTagKey: config.SelfTagKey,
+			account := tc.account
+			if account == "" {
+				account = "123456789012"
+			}
+			h := &selfskip.Handler{Account: account, SelfFunctions: []string{contract.FunctionName(contract.StepScan)}, SelfTagKey: config.SelfTagKey,
 				Pace: &cache.RateLimit{}, Lambda: func(context.Context, string, string) (selfskip.LambdaAPI, error) { return fl, nil }}
 			var in contract.Target
 			steptest.Decode(t, tc.state, &in)

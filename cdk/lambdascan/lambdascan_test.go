@@ -86,6 +86,7 @@ func TestMain(m *testing.M) {
 		p.CrossAccountRoleName = "lambdascan-member"
 		p.ExternalIDSecret = "lambdascan/external-id"
 		p.NVDAPIKeySecret = "lambdascan/nvd-api-key"
+		p.EnableSecurityHub = true
 		p.CreateTrail = true
 		p.MemberOrganizationID = "o-a1b2c3d4e5"
 		scanner, _ := lambdascan.NewScannerStack(app, "LambdaScan", p, nil)
@@ -281,7 +282,7 @@ func TestLeastPrivilege(t *testing.T) {
 	assert.Equal(t, 2, tagging, "the tag step and the member role")
 	assert.Equal(t, 2, metrics, "the metrics step and the mirror (FeedFailure, index age)")
 	assert.Equal(t, 2, findingsStore, "Query and BatchWriteItem, in the store step's policy")
-	assert.Equal(t, 1, putEvents, "the store step")
+	assert.Equal(t, 2, putEvents, "the store step, and the member stack's forwarding role (to the scanner's default bus)")
 	assert.Equal(t, 5, assume, "the steps that call Lambda on the scanned function, and bulk enumeration")
 	assert.Equal(t, 6, secrets, "the external id for the cross-account steps, the NVD key for the mirror")
 }
@@ -531,6 +532,7 @@ func TestStepRolesCoverTheirCalls(t *testing.T) {
 	for _, st := range contract.Steps {
 		want := append([]string(nil), iam.Actions[st.Name]...)
 		want = append(want, iam.CrossAccount[st.Name]...) // the template has a member role and its secret
+		want = append(want, iam.Optional[st.Name]...)     // and Security Hub and an NVD key
 		require.NotNil(t, iam.Actions[st.Name], "%s: its calls are listed", st.Name)
 		for _, a := range want {
 			assert.True(t, granted[st.Name][a], "%s calls %s; its role lacks it", st.Name, a)

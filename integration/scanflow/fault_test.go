@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
+	"github.com/lambdascan/lambdascan/shared/contract"
 )
 
 // The TestFault… tests inject faults at the local stack's proxy (between the
@@ -107,7 +108,10 @@ func assertOnce(t *testing.T, name, fnARN string, o *output, d counts) {
 	for _, obj := range list.Contents {
 		keys = append(keys, aws.ToString(obj.Key))
 	}
-	assert.ElementsMatch(t, []string{o.Stored.ReportKey, o.Stored.LatestKey}, keys, "one report and the latest pointer")
+	// The report, the function's own SBOM copies, and the latest pointers.
+	assert.ElementsMatch(t, []string{o.Stored.ReportKey, o.Stored.LatestKey, contract.SBOMKey(o.Stored.ReportKey, contract.FormatCycloneDX),
+		contract.SBOMKey(o.Stored.ReportKey, contract.FormatSPDX), contract.SBOMKey(o.Stored.LatestKey, contract.FormatCycloneDX), contract.SBOMKey(o.Stored.LatestKey, contract.FormatSPDX)},
+		keys, "one report and the latest pointer")
 	item, ok, err := env.Cache.GetFunction(ctx, fnARN)
 	require.NoError(t, err)
 	require.True(t, ok, "the cache item")

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
+	"github.com/lambdascan/lambdascan/shared/contract"
 	"github.com/lambdascan/lambdascan/shared/report"
 )
 
@@ -72,7 +73,11 @@ func TestNewestWins(t *testing.T) {
 	for _, o := range list.Contents {
 		keys = append(keys, aws.ToString(o.Key))
 	}
-	assert.ElementsMatch(t, []string{outOlder.Stored.ReportKey, outNewer.Stored.ReportKey, outNewer.Stored.LatestKey}, keys, "both reports and latest.json")
+	var want []string
+	for _, k := range []string{outOlder.Stored.ReportKey, outNewer.Stored.ReportKey, outNewer.Stored.LatestKey} {
+		want = append(want, k, contract.SBOMKey(k, contract.FormatCycloneDX), contract.SBOMKey(k, contract.FormatSPDX))
+	}
+	assert.ElementsMatch(t, want, keys, "both reports and latest.json, each with its SBOM copies")
 
 	item, ok, err := env.Cache.GetFunction(ctx, fn)
 	require.NoError(t, err)
@@ -88,7 +93,7 @@ func TestNewestWins(t *testing.T) {
 
 	tags, err := env.AWS.Lambda.ListTags(ctx, &lambdasvc.ListTagsInput{Resource: aws.String(fn)})
 	require.NoError(t, err)
-	assert.Equal(t, "C1-H2-M1-L0", tags.Tags["LambdaScanFindings"], "the tags are the newer (node) scan's")
+	assert.Equal(t, "C1-H2-M1-L0-U0-K0", tags.Tags["LambdaScanFindings"], "the tags are the newer (node) scan's")
 }
 
 type newestOutput struct {

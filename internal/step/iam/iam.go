@@ -21,8 +21,9 @@ var Actions = map[string][]string{
 	contract.StepCacheCheck: append([]string{"lambda:GetFunctionConfiguration", "s3:GetObject"}, pace...),
 	contract.StepFetch: append([]string{"lambda:GetFunction", "lambda:GetLayerVersion", "ecr:GetAuthorizationToken", "ecr:BatchGetImage",
 		"ecr:GetDownloadUrlForLayer", "s3:GetObject", "s3:PutObject"}, pace...),
-	contract.StepScan:       append([]string{"s3:GetObject", "s3:PutObject"}, kms...),
-	contract.StepStore:      append([]string{"s3:GetObject", "s3:PutObject", "dynamodb:PutItem"}, kms...),
+	contract.StepScan: append([]string{"s3:GetObject", "s3:PutObject"}, kms...),
+	contract.StepStore: append([]string{"s3:GetObject", "s3:PutObject", "dynamodb:PutItem",
+		"dynamodb:Query", "dynamodb:BatchWriteItem", "events:PutEvents"}, kms...), // findings store diff, findings events
 	contract.StepTag:        append([]string{"lambda:TagResource"}, pace...),
 	contract.StepMetrics:    {"cloudwatch:PutMetricData"},
 	contract.StepNotify:     append([]string{"sns:Publish"}, kms...),
@@ -39,4 +40,12 @@ var CrossAccount = map[string][]string{
 	contract.StepFetch:      {"sts:AssumeRole", "secretsmanager:GetSecretValue"},
 	contract.StepTag:        {"sts:AssumeRole", "secretsmanager:GetSecretValue"},
 	contract.StepBulkList:   {"sts:AssumeRole", "secretsmanager:GetSecretValue"},
+}
+
+// Optional are the calls of a feature the stack turns on: Security Hub
+// (EnableSecurityHub) for store, an NVD API key (NvdApiKeySecret) for the
+// mirror.
+var Optional = map[string][]string{
+	contract.StepStore:  {"securityhub:BatchImportFindings"},
+	contract.StepMirror: {"secretsmanager:GetSecretValue"},
 }

@@ -138,7 +138,14 @@ func encodeObject(doc map[string]any) ([]byte, error) {
 
 // storeSBOMs writes the function's copies of the scan's SBOMs beside its
 // report; it returns their keys.
-func (h *Handler) storeSBOMs(ctx context.Context, sum *contract.Summary, reportKey, latestKey string, id Identity) (cdx, spdx string, err error) {
+// sbomCopy is one relabelled SBOM, for latest.* once the attempt is known
+// to be the newest.
+type sbomCopy struct {
+	format string
+	body   []byte
+}
+
+func (h *Handler) storeSBOMs(ctx context.Context, sum *contract.Summary, reportKey string, id Identity) (cdx, spdx string, copies []sbomCopy, err error) {
 	for _, d := range []struct {
 		from    string
 		relabel func([]byte, Identity) ([]byte, error)
@@ -150,18 +157,28 @@ func (h *Handler) storeSBOMs(ctx context.Context, sum *contract.Summary, reportK
 		}
 		raw, err := h.read(ctx, d.from)
 		if err != nil {
-			return "", "", err
+			return "", "", nil, err
 		}
 		body, err := d.relabel(raw, id)
 		if err != nil {
-			return "", "", fmt.Errorf("%s %s: %w", d.format, d.from, err)
+			return "", "", nil, fmt.Errorf("%s %s: %w", d.format, d.from, err)
 		}
 		*d.out = contract.SBOMKey(reportKey, d.format)
-		for _, k := range []string{*d.out, contract.SBOMKey(latestKey, d.format)} {
-			if err := awsclient.PutBytes(ctx, h.S3, h.Bucket, k, body); err != nil {
-				return "", "", err
-			}
+		if err := awsclient.PutBytes(ctx, h.S3, h.Bucket, *d.out, body); err != nil {
+			return "", "", nil, err
+		}
+		copies = append(copies, sbomCopy{format: d.format, body: body})
+	}
+	return cdx, spdx, copies, nil
+}
+
+// putLatestSBOMs writes latest.cyclonedx.json and latest.spdx.json beside
+// latest.json, for the newest execution only (as latest.json).
+func (h *Handler) putLatestSBOMs(ctx context.Context, latestKey string, copies []sbomCopy) error {
+	for _, c := range copies {
+		if err := awsclient.PutBytes(ctx, h.S3, h.Bucket, contract.SBOMKey(latestKey, c.format), c.body); err != nil {
+			return err
 		}
 	}
-	return cdx, spdx, nil
+	return nil
 }

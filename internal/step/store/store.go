@@ -128,9 +128,10 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		return contract.Stored{}, err
 	}
 	var cdxKey, spdxKey string
+	var sboms []sbomCopy
 	if in.Summary != nil && head.Status != schema.StatusFailed {
 		var err error
-		if cdxKey, spdxKey, err = h.storeSBOMs(ctx, in.Summary, key, latest, identityOf(t, head.Target, at)); err != nil {
+		if cdxKey, spdxKey, sboms, err = h.storeSBOMs(ctx, in.Summary, key, identityOf(t, head.Target, at)); err != nil {
 			return contract.Stored{}, err
 		}
 	}
@@ -153,13 +154,19 @@ func (h *Handler) Handle(ctx context.Context, in contract.RecordInput) (contract
 		return contract.Stored{}, err
 	}
 	if !newest {
-		return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status, Superseded: true}, nil
+		return contract.Stored{ReportKey: key, LatestKey: latest, Status: head.Status, Superseded: true, CycloneDXKey: cdxKey, SPDXKey: spdxKey}, nil
 	}
 	if head.Status != schema.StatusFailed {
 		// latest.json keeps pointing at the last report that has findings
 		// to show: a failed attempt does not move it.
-		if err := h.putLatest(ctx, latest, body, at); err != nil {
+		written, err := h.putLatest(ctx, latest, body, at)
+		if err != nil {
 			return contract.Stored{}, err
+		}
+		if written {
+			if err := h.putLatestSBOMs(ctx, latest, sboms); err != nil {
+				return contract.Stored{}, err
+			}
 		}
 		if purls == nil {
 			purls = []string{}
@@ -284,7 +291,7 @@ const startedAtMeta = "started-at"
 // once cannot both win, and the loser reads again. The first try needs no
 // read (a HeadObject of a missing key is 403, not 404, without
 // s3:ListBucket).
-func (h *Handler) putLatest(ctx context.Context, key string, body []byte, at time.Time) error {
+func (h *Handler) putLatest(ctx context.Context, key string, body []byte, at time.Time) (written bool, err error) {
 	var ifMatch *string
 	for attempt := 0; attempt < 5; attempt++ {
 		in := &s3.PutObjectInput{Bucket: &h.Bucket, Key: &key, Body: bytes.NewReader(body), ContentLength: aws.Int64(int64(len(body))),
@@ -296,10 +303,10 @@ func (h *Handler) putLatest(ctx context.Context, key string, body []byte, at tim
 		}
 		_, err := h.S3.PutObject(ctx, in)
 		if err == nil {
-			return nil
+			return true, nil
 		}
 		if !preconditionFailed(err) {
-			return awsclient.Classify("write "+key, err)
+			return false, awsclient.Classify("write "+key, err)
 		}
 		head, err := h.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &h.Bucket, Key: &key})
 		if err != nil {
@@ -307,14 +314,14 @@ func (h *Handler) putLatest(ctx context.Context, key string, body []byte, at tim
 				ifMatch = nil // deleted in between
 				continue
 			}
-			return awsclient.Classify("read "+key, err)
+			return false, awsclient.Classify("read "+key, err)
 		}
 		if cur, perr := time.Parse(time.RFC3339Nano, head.Metadata[startedAtMeta]); perr == nil && cur.After(at) {
-			return nil // a newer execution's report is there
+			return false, nil // a newer execution's report is there
 		}
 		ifMatch = head.ETag
 	}
-	return &contract.TransientError{Op: "write " + key, Err: fmt.Errorf("changed under every conditional write")}
+	return false, &contract.TransientError{Op: "write " + key, Err: fmt.Errorf("changed under every conditional write")}
 }
 
 // preconditionFailed is S3's answer to a conditional write that lost

@@ -144,7 +144,7 @@ func run(shared, outDir string) error {
 	warm := map[string][]time.Duration{}
 	var moved []int64
 	var fired []string
-	htmlReport := ""
+	htmlReport, topFinding := "", ""
 	for i, s := range samples {
 		fmt.Printf("\n== %s (%s, %s)\n", s.name, s.runtime, s.zip)
 		var layers []string
@@ -206,6 +206,9 @@ func run(shared, outDir string) error {
 		if htmlReport == "" && len(r.Findings) > 0 {
 			htmlReport = files[1]
 		}
+		if topFinding == "" && len(r.Findings) > 0 {
+			topFinding = r.Findings[0].ID // risk order: the one to ask about first
+		}
 		times := warm
 		if i == 0 {
 			times = cold
@@ -240,7 +243,12 @@ func run(shared, outDir string) error {
 	if htmlReport != "" {
 		fmt.Printf("next: xdg-open %s   (macOS: open)\n", htmlReport)
 	}
-	fmt.Printf("next: bin/lambdascan scan --db %s --format html --output billing.html --layer testdata/packages/layer-python-yaml.zip testdata/packages/python-requirements.zip\n", dbPath)
+	if topFinding != "" {
+		// The findings store of a deployed stack (the demo's is gone with it).
+		fmt.Printf("next: bin/lambdascan affected %s   (after cdk deploy, with AWS credentials: which functions ship it)\n", topFinding)
+	} else {
+		fmt.Printf("next: bin/lambdascan scan --db %s --format html --output billing.html --layer testdata/packages/layer-python-yaml.zip testdata/packages/python-requirements.zip\n", dbPath)
+	}
 	return nil
 }
 

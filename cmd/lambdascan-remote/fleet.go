@@ -33,7 +33,7 @@ var findingsTable = func(name string) (*findings.Table, error) {
 			o.BaseEndpoint = aws.String(ep)
 		}
 	})
-	return &findings.Table{DDB: ddb, Name: name}, nil
+	return &findings.Table{DDB: ddb, Name: name, Compare: fleetcli.CompareVersions}, nil
 }
 
 func tableFlag(fs *flag.FlagSet) *string {

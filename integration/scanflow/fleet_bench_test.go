@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/integration/localstack"
+	"github.com/lambdascan/lambdascan/internal/fleetcli"
 	"github.com/lambdascan/lambdascan/shared/findings"
 )
 
@@ -26,7 +27,7 @@ func BenchmarkAffectedFleet(b *testing.B) {
 	if v, err := strconv.Atoi(os.Getenv("LAMBDASCAN_BENCH_FUNCTIONS")); err == nil && v > 0 {
 		n = v
 	}
-	tbl := &findings.Table{DDB: env.AWS.DynamoDB, Name: localstack.FindingsTable}
+	tbl := &findings.Table{DDB: env.AWS.DynamoDB, Name: localstack.FindingsTable, Compare: fleetcli.CompareVersions}
 	lodash := findings.Package{Ecosystem: "npm", Name: "lodash", Version: "4.17.15"}
 	jobs := make(chan int)
 	var wg sync.WaitGroup

@@ -26,7 +26,7 @@ import (
 )
 
 func findingsTable() *findings.Table {
-	return &findings.Table{DDB: env.AWS.DynamoDB, Name: localstack.FindingsTable}
+	return &findings.Table{DDB: env.AWS.DynamoDB, Name: localstack.FindingsTable, Compare: fleetcli.CompareVersions}
 }
 
 // affected answers q, keeping only the rows of the given functions (other

@@ -5,6 +5,8 @@ package fleetcli
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/google/osv-scalibr/semantic"
+	"github.com/lambdascan/lambdascan/shared/ecosystem"
 	"io"
 	"strings"
 	"text/tabwriter"
@@ -125,4 +127,14 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// CompareVersions compares two versions of an ecosystem's package with
+// osv-scalibr's semantic package, for range queries of the findings store.
+func CompareVersions(eco, installed, other string) (int, error) {
+	v, err := semantic.Parse(installed, ecosystem.Base(eco))
+	if err != nil {
+		return 0, err
+	}
+	return v.CompareStr(other)
 }

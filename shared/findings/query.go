@@ -11,9 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/google/osv-scalibr/semantic"
-
-	"github.com/lambdascan/lambdascan/shared/ecosystem"
 )
 
 // Query is what `lambdascan affected` asks: an advisory (id or alias), or a
@@ -101,26 +98,33 @@ func ParseQuery(arg string) (Query, error) {
 	return q, nil
 }
 
+// Comparator compares an installed version of an ecosystem's package with
+// another: <0, 0, >0. The CLI passes osv-scalibr's semantic comparison
+// (fleetcli.CompareVersions); this package links none, so the store step
+// and the CDK app, which never answer range queries, link no scanner code.
+type Comparator func(eco, installed, other string) (int, error)
+
 // Matches reports whether an installed version meets every constraint,
-// compared the ecosystem's way; a version that does not parse meets only
-// an exact "=".
-func (q Query) Matches(eco, version string) bool {
+// compared the ecosystem's way; a version that does not parse (or no
+// comparator) meets only an exact "=".
+func (q Query) Matches(eco, version string, cmp Comparator) bool {
 	if q.Ecosystem != "" && q.Ecosystem != eco {
 		return false
 	}
 	for _, c := range q.Constraints {
-		v, err := semantic.Parse(version, ecosystem.Base(eco))
+		n, err := 0, error(nil)
+		if cmp == nil {
+			err = fmt.Errorf("no comparator")
+		} else {
+			n, err = cmp(eco, version, c.Version)
+		}
 		if err != nil {
 			if c.Op != "=" || c.Version != version {
 				return false
 			}
 			continue
 		}
-		cmp, err := v.CompareStr(c.Version)
-		if err != nil {
-			return false
-		}
-		ok := map[string]bool{"=": cmp == 0, "!=": cmp != 0, "<": cmp < 0, "<=": cmp <= 0, ">": cmp > 0, ">=": cmp >= 0}[c.Op]
+		ok := map[string]bool{"=": n == 0, "!=": n != 0, "<": n < 0, "<=": n <= 0, ">": n > 0, ">=": n >= 0}[c.Op]
 		if !ok {
 			return false
 		}
@@ -132,6 +136,9 @@ func (q Query) Matches(eco, version string) bool {
 // advisory, its findings under any id; for a package, each function
 // version holding it, with its findings on it.
 func (t *Table) Affected(ctx context.Context, q Query) ([]Row, error) {
+	if len(q.Constraints) > 0 && t.Compare == nil {
+		return nil, fmt.Errorf("findings: a version range query needs a version comparator")
+	}
 	var rows []Row
 	seen := map[string]bool{}
 	add := func(it item) bool {
@@ -167,7 +174,7 @@ func (t *Table) Affected(ctx context.Context, q Query) ([]Row, error) {
 	for _, n := range names {
 		err := t.query(ctx, &dynamodb.QueryInput{TableName: &t.Name, IndexName: aws.String(IndexByPackage),
 			KeyConditionExpression: aws.String("pkg = :p"), ExpressionAttributeValues: item{":p": s(n)}}, func(it item) bool {
-			if q.Matches(getS(it, "eco"), getS(it, "pv")) {
+			if q.Matches(getS(it, "eco"), getS(it, "pv"), t.Compare) {
 				add(it)
 			}
 			return true

@@ -1,6 +1,8 @@
 package findings
 
 import (
+	"github.com/google/osv-scalibr/semantic"
+	"github.com/lambdascan/lambdascan/shared/ecosystem"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -53,14 +55,14 @@ func TestMatches(t *testing.T) {
 		{"Maven", "1.2.17", false},
 	}
 	for _, tc := range tests {
-		assert.Equal(t, tc.want, q.Matches(tc.eco, tc.version), tc.version)
+		assert.Equal(t, tc.want, q.Matches(tc.eco, tc.version, compare), tc.version)
 	}
 	// Versions compare the ecosystem's way, not as strings.
 	q, _ = ParseQuery("lodash@<4.17.21")
-	assert.True(t, q.Matches("npm", "4.17.9"))
-	assert.False(t, q.Matches("npm", "4.17.100"))
+	assert.True(t, q.Matches("npm", "4.17.9", compare))
+	assert.False(t, q.Matches("npm", "4.17.100", compare))
 	q, _ = ParseQuery("pkg:npm/lodash")
-	assert.False(t, q.Matches("PyPI", "1.0"), "a purl names its ecosystem")
+	assert.False(t, q.Matches("PyPI", "1.0", compare), "a purl names its ecosystem")
 }
 
 func TestFromReport(t *testing.T) {
@@ -88,4 +90,14 @@ func TestNameKey(t *testing.T) {
 	assert.Equal(t, "pyyaml", NameKey("PyPI", "PyYAML"))
 	assert.Equal(t, "zope-interface", NameKey("PyPI", "zope.interface"))
 	assert.Equal(t, "org.apache.logging.log4j:log4j-core", NameKey("Maven", "org.apache.logging.log4j:log4j-core"))
+}
+
+// compare is the CLI's comparator (fleetcli.CompareVersions), here in test
+// code so the package itself links no osv-scalibr.
+func compare(eco, installed, other string) (int, error) {
+	v, err := semantic.Parse(installed, ecosystem.Base(eco))
+	if err != nil {
+		return 0, err
+	}
+	return v.CompareStr(other)
 }

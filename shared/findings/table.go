@@ -26,6 +26,9 @@ type Table struct {
 	Now  func() time.Time
 	// Backoff between retries of unprocessed batch items (default 50ms, doubling).
 	Backoff time.Duration
+	// Compare compares versions for range queries (Affected); only readers
+	// that answer them set it.
+	Compare Comparator
 }
 
 // Open is the findings table named name on env's DynamoDB.

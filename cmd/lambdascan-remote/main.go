@@ -20,6 +20,7 @@ import (
 	"github.com/lambdascan/lambdascan/internal/scancli"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/image"
+	"github.com/lambdascan/lambdascan/shared/imagerun"
 	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
@@ -151,5 +152,5 @@ func scanImage(ctx context.Context, db *vulndb.DB, tgt report.Target, ref string
 	if err != nil { // the report of a target that cannot be opened: failed, with the named error
 		return scan.RunWith(ctx, db, tgt, scan.Options{}, func(context.Context, *report.Report) (*inventory.Result, error) { return nil, err }), nil
 	}
-	return imagescan.RunImage(ctx, db, tgt, img, imagescan.RunOptions{MaxLayerBytes: imagescan.DefaultOptions().MaxLayerBytes}), nil
+	return imagerun.Run(ctx, db, tgt, img, imagerun.Options{MaxLayerBytes: imagescan.DefaultOptions().MaxLayerBytes}), nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/lambdascan/lambdascan/integration/hostile"
 	"github.com/lambdascan/lambdascan/internal/scancli"
 	"github.com/lambdascan/lambdascan/shared/image"
+	"github.com/lambdascan/lambdascan/shared/imagerun"
 	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
@@ -61,7 +62,7 @@ func child(in, dbPath string) int {
 		if err != nil {
 			r = scan.RunWith(ctx, db, tgt, scan.Options{}, func(context.Context, *report.Report) (*inventory.Result, error) { return nil, err })
 		} else {
-			r = imagescan.RunImage(ctx, db, tgt, img, imagescan.RunOptions{MaxLayerBytes: imagescan.DefaultOptions().MaxLayerBytes})
+			r = imagerun.Run(ctx, db, tgt, img, imagerun.Options{MaxLayerBytes: imagescan.DefaultOptions().MaxLayerBytes})
 		}
 	} else {
 		r = scancli.ScanZip(ctx, db, report.Target{}, in, nil)

@@ -39,10 +39,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/archive"
 	"github.com/lambdascan/lambdascan/shared/image"
 	"github.com/lambdascan/lambdascan/shared/inventory"
-	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/report/schema"
-	"github.com/lambdascan/lambdascan/shared/scan"
-	"github.com/lambdascan/lambdascan/shared/vulndb"
 )
 
 // Problem codes of image scans.
@@ -567,39 +564,4 @@ func (c *countingReader) Read(p []byte) (int, error) {
 		return n, errLayerTooLarge
 	}
 	return n, err
-}
-
-// RunImage scans a container image (target.Image names it) into a report:
-// packages attributed to their layers, matched like any other scan.
-func RunImage(ctx context.Context, db *vulndb.DB, target report.Target, img v1.Image, opt RunOptions) *report.Report {
-	return scan.RunWith(ctx, db, target, opt.Options, func(ctx context.Context, r *report.Report) (*inventory.Result, error) {
-		iopt := DefaultOptions()
-		if opt.Limits != nil {
-			iopt.Limits = *opt.Limits
-		}
-		if opt.MaxKeptBytes > 0 {
-			iopt.MaxKeptBytes = opt.MaxKeptBytes
-		}
-		iopt.MaxLayerBytes = opt.MaxLayerBytes // 0: no limit (staged layers were checked)
-		iopt.Problems = opt.Problems
-		iopt.KeepGoBinaries = true // released by the scan once matched
-		res, err := ScanImage(ctx, img, iopt)
-		if err != nil {
-			return nil, err
-		}
-		if r.Target.Image == nil {
-			r.Target.Image = &report.Image{}
-		}
-		r.Target.Image.Layers = res.Layers
-		r.Target.Image.OS = res.OS["PRETTY_NAME"]
-		return &res.Result, nil
-	})
-}
-
-// RunOptions tune RunImage.
-type RunOptions struct {
-	scan.Options
-	MaxLayerBytes int64               // compressed size of one layer; 0 means no limit
-	MaxKeptBytes  int64               // bytes the scan may write to the temp dir; 0 takes the default
-	Problems      []inventory.Problem // known already (found when the layers were staged)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/lambdascan/lambdascan/shared/awsclient"
 	"github.com/lambdascan/lambdascan/shared/config"
 	"github.com/lambdascan/lambdascan/shared/contract"
+	"github.com/lambdascan/lambdascan/shared/imagerun"
 	"github.com/lambdascan/lambdascan/shared/imagescan"
 	"github.com/lambdascan/lambdascan/shared/inventory"
 	"github.com/lambdascan/lambdascan/shared/report"
@@ -211,8 +212,8 @@ func (h *Handler) runImage(ctx context.Context, db *vulndb.DB, st *contract.Stag
 	}
 	target.Image = &report.Image{Ref: st.URI, Digest: st.Digest, Platform: st.Platform}
 	// MaxLayerBytes stays 0: layer sizes were checked when staged.
-	opt := imagescan.RunOptions{Options: scan.Options{Now: h.now}, MaxKeptBytes: h.imageOptions().MaxKeptBytes, Problems: st.Problems}
-	return imagescan.RunImage(ctx, db, target, img, opt), nil
+	opt := imagerun.Options{Options: scan.Options{Now: h.now}, MaxKeptBytes: h.imageOptions().MaxKeptBytes, Problems: st.Problems}
+	return imagerun.Run(ctx, db, target, img, opt), nil
 }
 
 func (h *Handler) readAll(ctx context.Context, key string) ([]byte, error) {

@@ -1,4 +1,4 @@
-package imagescan_test
+package imagerun_test
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/lambdascan/lambdascan/shared/image/imagetest"
-	"github.com/lambdascan/lambdascan/shared/imagescan"
+	"github.com/lambdascan/lambdascan/shared/imagerun"
 	"github.com/lambdascan/lambdascan/shared/match"
 	"github.com/lambdascan/lambdascan/shared/report"
 	"github.com/lambdascan/lambdascan/shared/vulndb"
@@ -47,7 +47,7 @@ func TestRunImageGoReachability(t *testing.T) {
 
 	img, err := imagetest.Image("linux/arm64", imagetest.Step{CreatedBy: "COPY bootstrap /var/task/", Files: []imagetest.File{{Name: "var/task/bootstrap", Body: bin, Mode: 0o755}}})
 	require.NoError(t, err)
-	r := imagescan.RunImage(context.Background(), db, report.Target{Kind: "image"}, img, imagescan.RunOptions{})
+	r := imagerun.Run(context.Background(), db, report.Target{Kind: "image"}, img, imagerun.Options{})
 	require.Nil(t, r.Error)
 	require.Len(t, r.Findings, 1)
 	require.NotNil(t, r.Findings[0].Reachability)

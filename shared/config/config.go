@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/lambdascan/lambdascan/shared/feeds"
 )
 
 // Config is every step's view of the stack.
@@ -92,9 +90,9 @@ func FromEnv() (Config, error) {
 		VulnDBSourceURL:     envOr("LAMBDASCAN_VULNDB_SOURCE_URL", "https://osv-vulnerabilities.storage.googleapis.com"),
 		Ecosystems:          split(envOr("LAMBDASCAN_ECOSYSTEMS", "npm,PyPI,Go,Maven,RubyGems,NuGet,crates.io,Packagist")),
 		Feeds:               split(envOr("LAMBDASCAN_FEEDS", "nvd,kev,epss")),
-		NVDURL:              envOr("LAMBDASCAN_NVD_URL", feeds.DefaultNVDURL),
-		KEVURL:              envOr("LAMBDASCAN_KEV_URL", feeds.DefaultKEVURL),
-		EPSSURL:             envOr("LAMBDASCAN_EPSS_URL", feeds.DefaultEPSSURL),
+		NVDURL:              envOr("LAMBDASCAN_NVD_URL", DefaultNVDURL),
+		KEVURL:              envOr("LAMBDASCAN_KEV_URL", DefaultKEVURL),
+		EPSSURL:             envOr("LAMBDASCAN_EPSS_URL", DefaultEPSSURL),
 		NVDAPIKeySecret:     os.Getenv("LAMBDASCAN_NVD_API_KEY_SECRET"),
 		TmpDir:              envOr("LAMBDASCAN_TMP", os.TempDir()),
 		Region:              envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION")),
@@ -170,3 +168,12 @@ func split(s string) []string {
 	}
 	return out
 }
+
+// The feed publishers' URLs, the mirror's defaults (each can be replaced).
+// Here, not in package feeds, so a step reading its configuration links no
+// feed parser.
+const (
+	DefaultNVDURL  = "https://services.nvd.nist.gov/rest/json/cves/2.0"
+	DefaultKEVURL  = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+	DefaultEPSSURL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+)

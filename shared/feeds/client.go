@@ -5,18 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lambdascan/lambdascan/shared/config"
 	"io"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
-)
-
-// Publishers' URLs (every one can be replaced in the mirror's settings).
-const (
-	DefaultNVDURL  = "https://services.nvd.nist.gov/rest/json/cves/2.0"
-	DefaultKEVURL  = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
-	DefaultEPSSURL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
 )
 
 // MaxWindow is the longest lastModStartDate..lastModEndDate range NVD
@@ -32,7 +26,7 @@ const (
 
 // NVDClient pages through the NVD CVE API 2.0.
 type NVDClient struct {
-	BaseURL string // DefaultNVDURL when empty
+	BaseURL string // config.DefaultNVDURL when empty
 	APIKey  string // sent as the apiKey header when set
 	HTTP    *http.Client
 	// Delay between requests; zero picks NVD's rate for the key (or its
@@ -115,7 +109,7 @@ func (c *NVDClient) base() string {
 	if c.BaseURL != "" {
 		return c.BaseURL
 	}
-	return DefaultNVDURL
+	return config.DefaultNVDURL
 }
 
 func (c *NVDClient) delay() time.Duration {
